@@ -1,1 +1,31 @@
-export {};
+export {
+  type Address,
+  type SocketAddress,
+  type PipeAddress,
+  type EnvoyInternalAddress,
+  addressToString,
+  internalAddressString,
+  isInternalAddress,
+} from './network/address.js';
+export { InternalSocket, DEFAULT_BUFFER_SIZE_BYTES, INTERNAL_CLIENT_ADDRESS } from './network/internal-socket.js';
+export {
+  InternalListenerRegistry,
+  InternalListener,
+  type InternalListenerRegistryOptions,
+  type InternalListenOptions,
+  type InternalConnectOptions,
+  type InternalListenerAddress,
+  type InternalConnectionHandler,
+} from './network/internal-listener-registry.js';
+export { PassthroughState } from './network/passthrough-state.js';
+export { type SocketError } from './network/socket-errors.js';
+export {
+  FilterState,
+  mergeMetadata,
+  type DynamicMetadata,
+  type FilterStateObject,
+  type SetFilterStateOptions,
+  type SharedFilterStateObject,
+  type StreamSharing,
+} from './stream-info/filter-state.js';
+export { dial, hopsOf, type DialOptions, type ConnectionSocket } from './network/dial.js';

@@ -1,0 +1,69 @@
+import { once } from 'node:events';
+import type { Readable } from 'node:stream';
+import { InternalListenerRegistry, type InternalSocket } from '../src/index.js';
+
+/** A registry with one listener, and a function that connects and returns both ends. */
+export function pairFactory(options: { bufferSizeBytes?: number; allowHalfOpen?: boolean } = {}): {
+  registry: InternalListenerRegistry;
+  connect: (clientOptions?: { allowHalfOpen?: boolean }) => Promise<{ client: InternalSocket; server: InternalSocket }>;
+} {
+  const registry = new InternalListenerRegistry(
+    options.bufferSizeBytes === undefined ? {} : { bufferSizeBytes: options.bufferSizeBytes },
+  );
+  const accepted: InternalSocket[] = [];
+  const waiters: Array<(s: InternalSocket) => void> = [];
+  registry.listen(
+    'test',
+    (socket) => {
+      const waiter = waiters.shift();
+      if (waiter) waiter(socket);
+      else accepted.push(socket);
+    },
+    { allowHalfOpen: options.allowHalfOpen ?? false },
+  );
+  return {
+    registry,
+    connect: async (clientOptions = {}) => {
+      const client = registry.connect(
+        { serverListenerName: 'test' },
+        { allowHalfOpen: clientOptions.allowHalfOpen ?? options.allowHalfOpen ?? false },
+      );
+      const server = await new Promise<InternalSocket>((resolve) => {
+        const ready = accepted.shift();
+        if (ready) resolve(ready);
+        else waiters.push(resolve);
+      });
+      if (client.connecting) await once(client, 'connect');
+      return { client, server };
+    },
+  };
+}
+
+/**
+ * Reads a stream to its end and returns everything as one Buffer. Uses events rather than an
+ * async iterator: the iterator destroys the stream when it finishes, which would reset a socket.
+ */
+export function readAll(stream: Readable): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+    stream.once('end', () => resolve(Buffer.concat(chunks)));
+    stream.once('error', reject);
+  });
+}
+
+/** Waits for the next event-loop turns to run (deliveries happen once per turn). */
+export async function turns(n = 2): Promise<void> {
+  for (let i = 0; i < n; i++) await new Promise<void>((resolve) => setImmediate(resolve));
+}
+
+/** Collects every event name a socket emits, in order, for assertions on event sequences. */
+export function recordEvents(socket: InternalSocket, names: string[]): string[] {
+  const seen: string[] = [];
+  for (const name of names) socket.on(name, () => seen.push(name));
+  return seen;
+}
+
+export function errorOf(socket: InternalSocket): Promise<NodeJS.ErrnoException> {
+  return new Promise((resolve) => socket.once('error', resolve));
+}
