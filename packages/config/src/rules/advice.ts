@@ -1,0 +1,34 @@
+/** Warnings: config il accepts but that will not do what its author may expect. */
+import type { Bootstrap } from '../api/bootstrap.js';
+import { tcpProxy } from '../api/tcp-proxy.js';
+import type { RuleFinding } from './cross-references.js';
+import { filterChains } from './cross-references.js';
+
+export function advise(b: Bootstrap): RuleFinding[] {
+  const findings: RuleFinding[] = [];
+  b.static_resources.listeners.forEach((l, i) => {
+    const at = ['static_resources', 'listeners', i];
+    if (!l.internal_listener) {
+      const inert: [string, boolean][] = [
+        ['socket_options', l.socket_options.length > 0],
+        ['freebind', l.freebind === true],
+        ['transparent', l.transparent === true],
+        ['tcp_fast_open_queue_length', l.tcp_fast_open_queue_length !== undefined],
+        ['enable_mptcp', l.enable_mptcp],
+        ['enable_reuse_port', l.enable_reuse_port === true],
+        ['connection_balance_config', l.connection_balance_config !== undefined],
+      ];
+      for (const [field, set] of inert) if (set) findings.push({ path: [...at, field], message: `${field} has no effect: Node.js listeners cannot apply it` });
+    }
+    for (const { chain, path } of filterChains(l, i)) {
+      if (chain.filters.length === 0) findings.push({ path: [...path, 'filters'], message: 'the filter chain has no network filters: connections it matches are closed' });
+      chain.filters.forEach((filter, k) => {
+        const config = filter.typed_config;
+        if (config['@type'] === tcpProxy.typeUrl && config.on_demand) {
+          findings.push({ path: [...path, 'filters', k, 'typed_config', 'on_demand'], message: 'on_demand has no effect: il has no xDS, so clusters are never discovered on demand' });
+        }
+      });
+    }
+  });
+  return findings;
+}
