@@ -3,6 +3,7 @@ import * as z from 'zod';
 import { bootstrap } from './api/bootstrap.js';
 import { Duration } from './duration.js';
 import { isDurationSchema } from './schema/proto.js';
+import { shapeOf } from './schema/walk.js';
 
 /**
  * JSON Schema (draft 2020-12) of the Bootstrap as written in a config file: snake_case field
@@ -16,8 +17,14 @@ export function toJsonSchema(): Record<string, unknown> {
     override: ({ zodSchema, jsonSchema }) => {
       const s = zodSchema as unknown as z.ZodType;
       if (isDurationSchema(s)) {
-        for (const key of Object.keys(jsonSchema)) delete (jsonSchema as Record<string, unknown>)[key];
+        for (const key of Object.keys(jsonSchema)) Reflect.deleteProperty(jsonSchema, key);
         Object.assign(jsonSchema, { type: 'string', pattern: '^\\d+(\\.\\d{1,9})?s$', description: 'A duration such as "5s" or "0.25s".' });
+      }
+      // A filter given only by its well-known name gets its typed_config from the loader.
+      const shape = shapeOf(s);
+      const required = (jsonSchema as Record<string, unknown>).required;
+      if (shape.kind === 'message' && 'name' in shape.fields && Array.isArray(required)) {
+        (jsonSchema as Record<string, unknown>).required = required.filter((field) => field !== 'typed_config');
       }
       const fallback = (jsonSchema as Record<string, unknown>).default;
       if (fallback instanceof Duration) (jsonSchema as Record<string, unknown>).default = fallback.toJSON();

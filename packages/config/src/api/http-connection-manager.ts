@@ -3,7 +3,7 @@ import * as z from 'zod';
 import { accessLog } from './access-log.js';
 import { commonHttpProtocolOptions, http1ProtocolOptions, http2ProtocolOptions, http3Refused } from './protocol.js';
 import { routeConfiguration } from './route.js';
-import { HTTP_FILTER_FACTORY_NAMES, httpFilterConfig, router } from './router.js';
+import { HTTP_FILTER_FACTORY_NAMES, httpFilterConfig } from './router.js';
 import { defaulted, duration, durationOr, message, nonEmptyString, protoEnum, requiredOneof, typedMessage, uint32, unsupported } from '../schema/proto.js';
 
 export const httpFilter = message('envoy.extensions.filters.network.http_connection_manager.v3.HttpFilter', {
@@ -78,17 +78,16 @@ export const httpConnectionManager = typedMessage(
 );
 export type HttpConnectionManager = z.output<typeof httpConnectionManager.schema>;
 
-/** Envoy's terminal-filter rule for the HTTP filter chain: the router, and only the router, ends it. */
+/**
+ * Envoy's terminal-filter rule for the HTTP filter chain. The router is the only HTTP filter il
+ * implements and it is terminal, so it must come last, once; an empty chain could answer nothing.
+ */
 function checkHttpFilterChain(filters: readonly HttpFilter[], report: (path: (string | number)[], message: string) => void): void {
-  if (filters.length === 0) {
-    report(['http_filters'], 'the HTTP filter chain is empty: it must end with envoy.filters.http.router');
-    return;
-  }
+  if (filters.length === 0) report(['http_filters'], 'the HTTP filter chain is empty: it must end with envoy.filters.http.router');
   filters.forEach((filter, i) => {
-    const type = HTTP_FILTER_FACTORY_NAMES[filter.typed_config['@type']];
-    const terminal = filter.typed_config['@type'] === router.typeUrl;
-    const last = i === filters.length - 1;
-    if (terminal && !last) report(['http_filters', i], `Error: terminal filter named ${filter.name} of type ${type} must be the last filter in a http filter chain.`);
-    else if (!terminal && last) report(['http_filters', i], `Error: non-terminal filter named ${filter.name} of type ${type} is the last filter in a http filter chain.`);
+    if (i < filters.length - 1) {
+      const type = HTTP_FILTER_FACTORY_NAMES[filter.typed_config['@type']];
+      report(['http_filters', i], `Error: terminal filter named ${filter.name} of type ${type} must be the last filter in a http filter chain.`);
+    }
   });
 }

@@ -5,10 +5,8 @@
 import type { Bootstrap } from '../api/bootstrap.js';
 import { addressString } from '../api/core.js';
 import type { Address } from '../api/core.js';
-import { internalListener } from '../api/internal-listener.js';
 import type { FilterChain, Listener } from '../api/listener.js';
 import { tcpProxy } from '../api/tcp-proxy.js';
-import { httpConnectionManager } from '../api/http-connection-manager.js';
 import type { FieldPath } from '../source/path.js';
 import { formatPath } from '../source/path.js';
 
@@ -77,8 +75,8 @@ function checkAddresses(b: Bootstrap, report: Report): void {
 }
 
 function checkInternalListenerExtension(b: Bootstrap, report: Report): void {
-  const enabled = b.bootstrap_extensions.some((e) => e.typed_config['@type'] === internalListener.typeUrl);
-  if (enabled) return;
+  // InternalListener is the only bootstrap extension il accepts, so any extension enables it.
+  if (b.bootstrap_extensions.length > 0) return;
   b.static_resources.listeners.forEach((l, i) => {
     if (l.internal_listener) report([...LISTENERS, i, 'internal_listener'], `error adding listener named '${l.name}': InternalListener bootstrap extension is mandatory`);
   });
@@ -103,7 +101,7 @@ function checkClusterReferences(b: Bootstrap, report: Report): void {
           config.weighted_clusters?.clusters.forEach((w, n) => {
             if (!clusters.has(w.name)) report([...at, 'weighted_clusters', 'clusters', n, 'name'], `tcp_proxy: unknown weighted cluster '${w.name}'`);
           });
-        } else if (config['@type'] === httpConnectionManager.typeUrl && config.route_config?.validate_clusters) {
+        } else if (config.route_config?.validate_clusters) {
           config.route_config.virtual_hosts.forEach((host, v) => {
             host.routes.forEach((route, r) => {
               const action = route.route;

@@ -73,7 +73,7 @@ export function defaulted<T extends z.ZodObject>(schema: T): z.ZodPrefault<T> {
 }
 
 /** google.protobuf.Empty and the many `{}`-only config messages. */
-export function empty(typeName: string): z.ZodObject<Record<never, never>, z.core.$strict> {
+export function empty(typeName: string) {
   return message(typeName, {});
 }
 

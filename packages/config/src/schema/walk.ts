@@ -23,7 +23,9 @@ interface Def {
 }
 
 function defOf(schema: z.ZodType): Def {
-  return schema.def as unknown as Def;
+  // zod types `def` per schema kind; this reads the fields common to the kinds handled here.
+  const def: unknown = schema.def;
+  return def as Def;
 }
 
 const WRAPPERS = new Set(['optional', 'nullable', 'default', 'prefault', 'readonly', 'catch', 'nonoptional']);

@@ -66,7 +66,7 @@ export function parseText(text: string, source: string, format: 'yaml' | 'json',
     if (isScalar(node)) {
       const value = node.value;
       if (value === null || typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') return { kind: 'scalar', pos, value };
-      return { kind: 'scalar', pos, value: String(value) };
+      return { kind: 'scalar', pos, value: typeof value === 'bigint' ? Number(value) : JSON.stringify(value) };
     }
     if (isSeq(node)) return { kind: 'seq', pos, items: node.items.map((item) => convert(item as YamlNode | null, depth + 1, pos)) };
     if (isMap(node)) {
