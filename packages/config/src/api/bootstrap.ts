@@ -1,23 +1,28 @@
 /** envoy.config.bootstrap.v3.Bootstrap: the root of a config file. */
 import * as z from 'zod';
-import { accessLog } from './access-log.js';
+import { accessLog, fileAccessLog } from './access-log.js';
 import { cluster } from './cluster.js';
 import { address, node } from './core.js';
 import { bootstrapExtensionConfig } from './internal-listener.js';
 import { listener } from './listener.js';
 import { defaulted, empty, message, nonEmptyString, requiredOneof, struct, unsupported } from '../schema/proto.js';
 
+/** The admin endpoint. The deprecated `access_log_path` is folded into `access_log` as a file logger. */
 export const admin = message(
   'envoy.config.bootstrap.v3.Admin',
   {
     access_log: z.array(accessLog).default([]),
-    /** Deprecated: use access_log. */
-    access_log_path: z.string().default(''),
+    /** Deprecated: folded into access_log. */
+    access_log_path: z.string().optional(),
     profile_path: z.string().default('/var/log/envoy/envoy.prof'),
     address: address.optional(),
   },
   { deprecated: { access_log_path: 'access_log' } },
-);
+).transform(({ access_log_path: path, ...rest }) => {
+  if (!path) return rest;
+  const fileLog = accessLog.parse({ name: 'envoy.access_loggers.file', typed_config: { '@type': fileAccessLog.typeUrl, path } });
+  return { ...rest, access_log: [...rest.access_log, fileLog] };
+});
 export type Admin = z.output<typeof admin>;
 
 export const staticResources = message('envoy.config.bootstrap.v3.Bootstrap.StaticResources', {
