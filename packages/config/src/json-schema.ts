@@ -23,7 +23,7 @@ export function toJsonSchema(): Record<string, unknown> {
       // A filter given only by its well-known name gets its typed_config from the loader.
       const shape = shapeOf(s);
       const required = (jsonSchema as Record<string, unknown>).required;
-      if (shape.kind === 'message' && 'name' in shape.fields && Array.isArray(required)) {
+      if (shape.kind === 'message' && Object.hasOwn(shape.fields, 'name') && Array.isArray(required)) {
         (jsonSchema as Record<string, unknown>).required = required.filter((field) => field !== 'typed_config');
       }
       const fallback = (jsonSchema as Record<string, unknown>).default;

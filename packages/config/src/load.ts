@@ -75,9 +75,10 @@ function load(sources: readonly ConfigSource[], options: LoadOptions): LoadedCon
   if (sources.length === 0) add('issue', [], 'no config source was given', {});
   let merged: Located | undefined;
   sources.forEach((source, index) => {
-    const tree = readSource(source, index, add);
-    if (typeof source.name === 'string') sourceOrder.set(source.name, index);
-    if (!tree) return;
+    const read = readSource(source, index, add);
+    if (!read) return;
+    sourceOrder.set(read.name, index);
+    const { tree } = read;
     merged = merged ? mergeFrom(merged, tree, bootstrapSchema) : tree;
   });
   if (!merged || issues.length > 0) throw new ConfigError(sorted(issues, sourceOrder));
@@ -109,7 +110,7 @@ function load(sources: readonly ConfigSource[], options: LoadOptions): LoadedCon
 
 type Add = (list: 'issue' | 'warning', path: FieldPath, message: string, where: SourceLocation) => void;
 
-function readSource(source: ConfigSource, index: number, add: Add): Located | undefined {
+function readSource(source: ConfigSource, index: number, add: Add): { tree: Located; name: string } | undefined {
   const raw = source as unknown;
   if (typeof raw !== 'object' || raw === null) {
     add('issue', [], `config source #${index + 1} must be { text, name } or { value, name }`, {});
@@ -134,11 +135,12 @@ function readSource(source: ConfigSource, index: number, add: Add): Located | un
     add('issue', [], 'a config source needs either text or value', { source: name });
     return undefined;
   }
-  if (tree && tree.kind !== 'map') {
+  if (!tree) return undefined;
+  if (tree.kind !== 'map') {
     add('issue', [], `the config must be a mapping of Bootstrap fields, got ${tree.kind === 'seq' ? 'a list' : 'a scalar value'}`, positionToLocation(tree.pos));
     return undefined;
   }
-  return tree;
+  return { tree, name };
 }
 
 /** One zod issue as findings with a path (unknown keys are one finding per key, at the key). */

@@ -75,7 +75,7 @@ export function normalize(root: Located, schema: z.ZodType, options: NormalizeOp
     const byCamel = new Map(Object.keys(fields).map((field) => [lowerCamel(field), field]));
     const entries: LocatedEntry[] = [];
     for (const entry of node.entries) {
-      const field = entry.key in fields ? entry.key : byCamel.get(entry.key);
+      const field = Object.hasOwn(fields, entry.key) ? entry.key : byCamel.get(entry.key);
       const fieldPath = [...path, field ?? entry.key];
       if (field === undefined) {
         const finding = { path: fieldPath, message: `unknown field in ${typeName}${suggestion(entry.key, Object.keys(fields))}`, pos: entry.keyPos };
@@ -111,7 +111,7 @@ export function normalize(root: Located, schema: z.ZodType, options: NormalizeOp
   /** Old-style `- name: envoy.filters.http.router` with no typed_config: the named extension's defaults. */
   const resolveTypedConfigByName = (entries: LocatedEntry[], fields: Readonly<Record<string, z.ZodType>>, path: FieldPath, pos: Position): void => {
     const typedConfig = fields.typed_config;
-    if (!typedConfig || !('name' in fields) || entries.some((e) => e.key === 'typed_config')) return;
+    if (!typedConfig || !Object.hasOwn(fields, 'name') || entries.some((e) => e.key === 'typed_config')) return;
     const slotShape = shapeOf(typedConfig);
     if (slotShape.kind !== 'any' || !slotShape.slot) return;
     const nameEntry = entries.find((e) => e.key === 'name');

@@ -39,7 +39,10 @@ function check(root: Record<string, unknown>, schema: Schema, value: unknown, at
     const target = schema.$ref.replace(/^#\//, '').split('/').reduce<unknown>((node, key) => (node as Record<string, unknown>)[key], root);
     check(root, target as Schema, value, at, errors);
   }
-  if (schema.type !== undefined && !matchesType(value, schema.type)) return fail(`expected ${JSON.stringify(schema.type)}, got ${typeOf(value)}`);
+  if (schema.type !== undefined && !matchesType(value, schema.type)) {
+    fail(`expected ${JSON.stringify(schema.type)}, got ${typeOf(value)}`);
+    return;
+  }
   if ('const' in schema && JSON.stringify(schema.const) !== JSON.stringify(value)) fail(`expected ${JSON.stringify(schema.const)}`);
   if (Array.isArray(schema.enum) && !schema.enum.some((e) => JSON.stringify(e) === JSON.stringify(value))) fail(`not in enum ${JSON.stringify(schema.enum)}`);
   if (Array.isArray(schema.anyOf) && !schema.anyOf.some((s) => sub(s, value, at).length === 0)) fail('matches none of anyOf');

@@ -21,7 +21,7 @@ export function mergeFrom(base: Located, overlay: Located, schema: z.ZodType): L
   if (shape.kind !== 'message' || base.kind !== 'map' || overlay.kind !== 'map') return overlay;
 
   const byCamel = new Map(Object.keys(shape.fields).map((field) => [lowerCamel(field), field]));
-  const fieldOf = (key: string) => (key in shape.fields ? key : (byCamel.get(key) ?? key));
+  const fieldOf = (key: string) => (Object.hasOwn(shape.fields, key) ? key : (byCamel.get(key) ?? key));
   let entries: LocatedEntry[] = [...base.entries];
   for (const entry of overlay.entries) {
     // proto3 JSON null means "unset", and an unset field leaves the base alone.
@@ -31,7 +31,7 @@ export function mergeFrom(base: Located, overlay: Located, schema: z.ZodType): L
     if (group) entries = entries.filter((e) => fieldOf(e.key) === field || !group.fields.includes(fieldOf(e.key)));
     const index = entries.findIndex((e) => fieldOf(e.key) === field);
     const existing = entries[index];
-    const fieldSchema = shape.fields[field];
+    const fieldSchema = Object.hasOwn(shape.fields, field) ? shape.fields[field] : undefined;
     if (existing && fieldSchema) entries[index] = { ...existing, value: mergeFrom(existing.value, entry.value, fieldSchema) };
     else if (existing) entries[index] = entry;
     else entries.push(entry);
