@@ -67,3 +67,8 @@ export function recordEvents(socket: InternalSocket, names: string[]): string[] 
 export function errorOf(socket: InternalSocket): Promise<NodeJS.ErrnoException> {
   return new Promise((resolve) => socket.once('error', resolve));
 }
+
+/** Resolves once the stream has emitted 'close' (immediately if it already has). */
+export function whenClosed(stream: { closed: boolean; once(event: 'close', listener: () => void): unknown }): Promise<void> {
+  return stream.closed ? Promise.resolve() : new Promise((resolve) => stream.once('close', () => resolve()));
+}

@@ -304,7 +304,7 @@ describe('ClientConnectionFactoryTest (envoy client_connection_factory_test.cc)'
     expect(failedSynchronously).toBe(false);
     expect(client.connecting).toBe(true);
     const error = await new Promise<NodeJS.ErrnoException>((resolve) => {
-      if (client.errored) resolve(client.errored as NodeJS.ErrnoException);
+      if (client.errored) resolve(client.errored);
       else client.once('error', resolve);
     });
     expect(error.code).toBe('ECONNREFUSED');

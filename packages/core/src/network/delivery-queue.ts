@@ -35,6 +35,8 @@ function drain(): void {
     const rest = batch.slice(i + 1);
     if (rest.length > 0) {
       pending = rest.concat(pending);
+      // Items enqueued by the handlers that ran may already have scheduled the next drain.
+      // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition
       if (!scheduled) {
         scheduled = true;
         setImmediate(drain);

@@ -301,6 +301,8 @@ export class InternalSocket extends Duplex implements Deliverable {
       peer.#peer = null;
       if (error !== null || this.#resetRequested) peer.#resetReceived = true;
       else peer.#eofReceived = true;
+      // A closed peer counts as writable: a write held on our buffer must learn that it failed.
+      if (peer.#pendingCallback !== null) peer.#wakeWriter = true;
       peer.#schedule();
     }
     callback(error);
@@ -329,15 +331,15 @@ export class InternalSocket extends Duplex implements Deliverable {
       } else {
         for (const chunk of chunks) {
           this.push(chunk);
-          if (this.destroyed) return;
+          if (this.#destroyedByHandler()) return;
         }
       }
-      if (this.destroyed) return;
+      if (this.#destroyedByHandler()) return;
     }
     if (this.#eofReceived && !this.#eofPushed && this.#inboxBytes === 0) {
       this.#eofPushed = true;
       this.push(null);
-      if (this.destroyed) return;
+      if (this.#destroyedByHandler()) return;
     }
     // Our reader kept up: a writer held on our buffer may go on.
     const writer = this.#peer;
@@ -363,7 +365,7 @@ export class InternalSocket extends Duplex implements Deliverable {
     if (this.destroyed) return;
     this.connecting = false;
     this.emit('connect');
-    if (!this.destroyed) this.emit('ready');
+    if (!this.#destroyedByHandler()) this.emit('ready');
   }
 
   /** Client side: the connection could not be made (no such listener, hop limit...). */
@@ -435,7 +437,8 @@ export class InternalSocket extends Duplex implements Deliverable {
     // Writable emits 'drain' itself only if its own buffer said so; otherwise we owe it.
     const owesDrain = this.#owesDrain && !this.writableNeedDrain;
     callback(error);
-    if (owesDrain && this.#pendingCallback === null && !this.destroyed && this.writableLength === 0) {
+    // The callback ran Writable's machinery and maybe user code: it may have written again.
+    if (owesDrain && !this.#writeHeld() && !this.#destroyedByHandler() && this.writableLength === 0) {
       this.#owesDrain = false;
       this.emit('drain');
     }
@@ -474,6 +477,18 @@ export class InternalSocket extends Duplex implements Deliverable {
       this.#failurePending = false;
       if (this.#pendingCallback === callback) this.#completeWrite(brokenPipe());
     });
+  }
+
+  /**
+   * Re-reads `destroyed` after emitting an event or running a callback: the handler may have
+   * destroyed the socket (a plain property read would be narrowed away by the type checker).
+   */
+  #destroyedByHandler(): boolean {
+    return this.destroyed;
+  }
+
+  #writeHeld(): boolean {
+    return this.#pendingCallback !== null;
   }
 
   #touch(): void {
