@@ -29,3 +29,21 @@ export {
   type StreamSharing,
 } from './stream-info/filter-state.js';
 export { dial, hopsOf, type DialOptions, type ConnectionSocket } from './network/dial.js';
+export { Counter, Gauge, Histogram, DEFAULT_BUCKETS, type HistogramUnit, type StatInfo, type Tags } from './stats/stat.js';
+export { Store, Scope } from './stats/store.js';
+export {
+  StreamInfo,
+  RESPONSE_FLAGS,
+  allocateConnectionId,
+  type ResponseFlag,
+  type ResponseFlagName,
+  type DetectedCloseType,
+  type HeaderMap,
+} from './stream-info/stream-info.js';
+export {
+  connectionAddresses,
+  formatAddress,
+  formatAddressWithoutPort,
+  addressPort,
+  type ConnectionAddress,
+} from './network/connection-address.js';
