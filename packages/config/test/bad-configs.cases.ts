@@ -416,7 +416,7 @@ export const BAD_CASES: readonly BadCase[] = [
   {
     title: 'filter with neither typed_config nor a known name',
     text: tcpProxyWith('cluster: c').replace(/\{ name: tcp, typed_config: .*\n/, '{ name: envoy.filters.network.echo }\n'),
-    path: `${TYPED}`,
+    path: TYPED,
     message: "typed_config is required: 'envoy.filters.network.echo' is not the name of a network filter il knows (known: envoy.filters.network.tcp_proxy, envoy.filters.network.http_connection_manager)",
     line: 11,
     column: 9,

@@ -24,8 +24,17 @@ type Step = string | number;
 function positions(root: Json): { parent: Container; key: Step }[] {
   const out: { parent: Container; key: Step }[] = [];
   const visit = (node: Json) => {
-    if (Array.isArray(node)) node.forEach((item, i) => (out.push({ parent: node, key: i }), visit(item)));
-    else if (node !== null && typeof node === 'object') for (const [key, item] of Object.entries(node)) (out.push({ parent: node, key }), visit(item));
+    if (Array.isArray(node)) {
+      node.forEach((item, i) => {
+        out.push({ parent: node, key: i });
+        visit(item);
+      });
+    } else if (node !== null && typeof node === 'object') {
+      for (const [key, item] of Object.entries(node)) {
+        out.push({ parent: node, key });
+        visit(item);
+      }
+    }
   };
   visit(root);
   return out;
@@ -60,7 +69,7 @@ function apply(root: Json, m: Mutation): void {
   const k = key as string;
   switch (m.kind) {
     case 'delete':
-      delete parent[k];
+      Reflect.deleteProperty(parent, k);
       break;
     case 'retype':
       parent[k] = kindOf(value) === kindOf(current) ? [value] : value;
@@ -69,14 +78,14 @@ function apply(root: Json, m: Mutation): void {
       parent[`${k}${m.key}`] = structuredClone(current);
       break;
     case 'rename':
-      delete parent[k];
+      Reflect.deleteProperty(parent, k);
       parent[m.key] = current;
       break;
     case 'garbage':
       parent[m.key] = value;
       break;
     case 'camel':
-      delete parent[k];
+      Reflect.deleteProperty(parent, k);
       parent[camel(k)] = current;
       break;
   }
