@@ -51,7 +51,7 @@ export function issueMessage(issue: RawIssue): string | undefined {
       if (issue.origin === 'array') return `value must contain at most ${String(issue.maximum)} item(s)`;
       return `value must be ${bound(issue, 'max')}`;
     case 'invalid_value':
-      return issue.values.length === 1 ? `expected ${JSON.stringify(issue.values[0])}, got ${describe(issue.input)}` : `unknown value ${typeof issue.input === 'string' ? JSON.stringify(issue.input) : String(issue.input)}; expected one of ${issue.values.map(String).join(', ')}`;
+      return issue.values.length === 1 ? `expected ${JSON.stringify(issue.values[0])}, got ${describe(issue.input)}` : `unknown value ${typeof issue.input === 'string' ? JSON.stringify(issue.input) : describe(issue.input)}; expected one of ${issue.values.map(String).join(', ')}`;
     case 'unrecognized_keys':
       return 'unknown field';
     case 'invalid_format':

@@ -48,9 +48,9 @@ export function toPlain(node: Located): unknown {
     case 'seq':
       return node.items.map(toPlain);
     case 'map': {
-      // A null prototype keeps keys such as "__proto__" ordinary data.
-      const out = Object.create(null) as Record<string, unknown>;
-      for (const entry of node.entries) out[entry.key] = toPlain(entry.value);
+      const out: Record<string, unknown> = {};
+      // defineProperty keeps keys such as "__proto__" ordinary data.
+      for (const entry of node.entries) Object.defineProperty(out, entry.key, { value: toPlain(entry.value), enumerable: true, writable: true, configurable: true });
       return out;
     }
   }
