@@ -1,12 +1,4 @@
-export {
-  type Address,
-  type SocketAddress,
-  type PipeAddress,
-  type EnvoyInternalAddress,
-  addressToString,
-  internalAddressString,
-  isInternalAddress,
-} from './network/address.js';
+export { internalAddressString } from './network/address.js';
 export { InternalSocket, DEFAULT_BUFFER_SIZE_BYTES, INTERNAL_CLIENT_ADDRESS } from './network/internal-socket.js';
 export {
   InternalListenerRegistry,

@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startBlackhole } from '../../../test-support/blackhole.js';
-import { InternalListenerRegistry, InternalSocket, addressToString, dial, hopsOf, type Address } from '../src/index.js';
+import { addressString, type Address } from '@il/config';
+import { InternalListenerRegistry, InternalSocket, dial, hopsOf } from '../src/index.js';
 import { readAll } from './helpers.js';
 
 const cleanups: Array<() => void> = [];
@@ -31,14 +32,14 @@ describe('dial', () => {
   it('reaches a TCP socket_address', async () => {
     const server = await echoServer((s) => s.listen(0, '127.0.0.1'));
     const { port } = server.address() as net.AddressInfo;
-    expect(await roundTrip({ socket_address: { address: '127.0.0.1', port_value: port } })).toBe('ping');
+    expect(await roundTrip({ socket_address: { address: '127.0.0.1', port_value: port, protocol: 'TCP', ipv4_compat: false } })).toBe('ping');
   });
 
   it('reaches an IPv6 socket_address', async () => {
     const server = await echoServer((s) => s.listen(0, '::1'));
     const { port } = server.address() as net.AddressInfo;
-    const address: Address = { socket_address: { address: '::1', port_value: port } };
-    expect(addressToString(address)).toBe(`[::1]:${port}`);
+    const address: Address = { socket_address: { address: '::1', port_value: port, protocol: 'TCP', ipv4_compat: false } };
+    expect(addressString(address)).toBe(`[::1]:${port}`);
     expect(await roundTrip(address)).toBe('ping');
   });
 
@@ -47,10 +48,10 @@ describe('dial', () => {
     cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
     const path = join(dir, 'echo.sock');
     await echoServer((s) => s.listen(path));
-    expect(await roundTrip({ pipe: { path } })).toBe('ping');
+    expect(await roundTrip({ pipe: { path, mode: 0 } })).toBe('ping');
     const abstractName = `il-test-${process.pid}-${Date.now()}`;
     await echoServer((s) => s.listen(`\0${abstractName}`));
-    expect(await roundTrip({ pipe: { path: `@${abstractName}` } })).toBe('ping');
+    expect(await roundTrip({ pipe: { path: `@${abstractName}`, mode: 0 } })).toBe('ping');
   });
 
   it('reaches an internal listener through the registry, carrying the hop count', async () => {
@@ -73,7 +74,7 @@ describe('dial', () => {
     const { port } = server.address() as net.AddressInfo;
     server.close();
     await once(server, 'close');
-    const socket = dial({ socket_address: { address: '127.0.0.1', port_value: port } });
+    const socket = dial({ socket_address: { address: '127.0.0.1', port_value: port, protocol: 'TCP', ipv4_compat: false } });
     const [error] = (await once(socket, 'error')) as [NodeJS.ErrnoException];
     expect(error.code).toBe('ECONNREFUSED');
   });
@@ -82,7 +83,7 @@ describe('dial', () => {
     const blackhole = await startBlackhole();
     cleanups.push(blackhole.close);
     const started = Date.now();
-    const socket = dial({ socket_address: { address: '127.0.0.1', port_value: blackhole.port } }, { connectTimeoutMs: 200 });
+    const socket = dial({ socket_address: { address: '127.0.0.1', port_value: blackhole.port, protocol: 'TCP', ipv4_compat: false } }, { connectTimeoutMs: 200 });
     const [error] = (await once(socket, 'error')) as [NodeJS.ErrnoException];
     expect(error.code).toBe('ETIMEDOUT');
     expect(error.message).toBe(`connect ETIMEDOUT 127.0.0.1:${blackhole.port}: no connection within 200 ms`);

@@ -288,7 +288,7 @@ describe('IoHandleImplTest (envoy io_handle_impl_test.cc)', () => {
 
 describe('ClientConnectionFactoryTest (envoy client_connection_factory_test.cc)', () => {
   it('ConnectFailsIfInternalConnectionThreadLocalRegistryIsNotPublished: no registry fails asynchronously', async () => {
-    const socket = dial({ envoy_internal_address: { server_listener_name: 'x' } });
+    const socket = dial({ envoy_internal_address: { server_listener_name: 'x', endpoint_id: '' } });
     expect(socket.connecting).toBe(true);
     const error = await new Promise<NodeJS.ErrnoException>((resolve) => socket.once('error', resolve));
     expect(error.code).toBe('ECONNREFUSED');

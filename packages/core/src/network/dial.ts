@@ -1,6 +1,6 @@
 import net from 'node:net';
 import type { Duplex } from 'node:stream';
-import { addressToString, type Address } from './address.js';
+import { addressString, type Address } from '@il/config';
 import { INTERNAL_CLIENT_ADDRESS, InternalSocket } from './internal-socket.js';
 import type { InternalListenerRegistry } from './internal-listener-registry.js';
 import type { PassthroughState } from './passthrough-state.js';
@@ -49,7 +49,7 @@ export function hopsOf(socket: unknown): number {
  */
 export function dial(address: Address, options: DialOptions = {}): ConnectionSocket {
   let socket: ConnectionSocket;
-  if ('envoy_internal_address' in address) {
+  if (address.envoy_internal_address !== undefined) {
     const { server_listener_name, endpoint_id } = address.envoy_internal_address;
     const registry = options.registry;
     if (registry === undefined) {
@@ -59,23 +59,25 @@ export function dial(address: Address, options: DialOptions = {}): ConnectionSoc
       );
     }
     socket = registry.connect(
-      { serverListenerName: server_listener_name, endpointId: endpoint_id ?? '' },
+      { serverListenerName: server_listener_name, endpointId: endpoint_id },
       {
         hops: options.hops ?? 0,
         allowHalfOpen: options.allowHalfOpen ?? false,
         ...(options.passthroughState === undefined ? {} : { passthroughState: options.passthroughState }),
       },
     );
-  } else if ('pipe' in address) {
+  } else if (address.pipe !== undefined) {
     const path = address.pipe.path.startsWith('@') ? `\0${address.pipe.path.slice(1)}` : address.pipe.path;
     socket = net.connect({ path, allowHalfOpen: options.allowHalfOpen ?? false });
-  } else {
+  } else if (address.socket_address !== undefined) {
     socket = net.connect({
       host: address.socket_address.address,
       port: address.socket_address.port_value,
       allowHalfOpen: options.allowHalfOpen ?? false,
       noDelay: true,
     });
+  } else {
+    throw new TypeError('dial() needs an address with socket_address, pipe or envoy_internal_address');
   }
   const timeoutMs = options.connectTimeoutMs;
   if (timeoutMs !== undefined && timeoutMs > 0) armConnectTimeout(socket, address, timeoutMs);
@@ -89,8 +91,8 @@ function armConnectTimeout(socket: ConnectionSocket, address: Address, timeoutMs
         socketError(
           'ETIMEDOUT',
           'connect',
-          `connect ETIMEDOUT ${addressToString(address)}: no connection within ${timeoutMs} ms`,
-          addressToString(address),
+          `connect ETIMEDOUT ${addressString(address)}: no connection within ${timeoutMs} ms`,
+          addressString(address),
         ),
       );
     }
@@ -101,7 +103,7 @@ function armConnectTimeout(socket: ConnectionSocket, address: Address, timeoutMs
 }
 
 function failedInternalSocket(address: Address, reason: string): InternalSocket {
-  const target = addressToString(address);
+  const target = addressString(address);
   const socket = new InternalSocket({
     bufferSizeBytes: 1024,
     localAddress: INTERNAL_CLIENT_ADDRESS,
