@@ -47,7 +47,14 @@ export function loadConfig(sources: ConfigSource | readonly ConfigSource[], opti
   }
 }
 
-/** Reads a YAML or JSON file (by extension; YAML otherwise) and loads it, with `overlayYaml` merged over it. */
+/** `.json` is JSON and `.yaml`/`.yml` YAML; otherwise text that starts with `{` is taken for JSON. */
+function fileFormat(path: string, text: string): 'json' | 'yaml' {
+  if (/\.json$/i.test(path)) return 'json';
+  if (/\.ya?ml$/i.test(path)) return 'yaml';
+  return text.trimStart().startsWith('{') ? 'json' : 'yaml';
+}
+
+/** Reads a YAML or JSON file (by extension, else by content) and loads it, with `overlayYaml` merged over it. */
 export function loadConfigFile(path: string, options: LoadOptions & { readonly overlayYaml?: string } = {}): LoadedConfig {
   let text: string;
   try {
@@ -55,7 +62,7 @@ export function loadConfigFile(path: string, options: LoadOptions & { readonly o
   } catch (error) {
     throw new ConfigError([{ path: '', source: path, message: `cannot read the config file: ${error instanceof Error ? error.message : String(error)}` }]);
   }
-  const sources: ConfigSource[] = [{ text, name: path, format: /\.json$/i.test(path) ? 'json' : 'yaml' }];
+  const sources: ConfigSource[] = [{ text, name: path, format: fileFormat(path, text) }];
   if (options.overlayYaml !== undefined) sources.push({ text: options.overlayYaml, name: '--config-yaml', format: 'yaml' });
   return loadConfig(sources, options);
 }

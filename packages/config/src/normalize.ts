@@ -155,6 +155,13 @@ export function normalize(root: Located, schema: z.ZodType, options: NormalizeOp
     const what = shape.slot?.what ?? 'config';
     const branch = typeof typeUrl === 'string' ? shape.branches.get(typeUrl) : undefined;
     if (branch) return walk(node, branch, path);
+    // Envoy reads only the type name after the last "/", whatever the host before it.
+    const canonical = typeof typeUrl === 'string' && typeUrl.includes('/') ? supported.find((url) => url.endsWith(typeUrl.slice(typeUrl.lastIndexOf('/')))) : undefined;
+    const canonicalBranch = canonical === undefined ? undefined : shape.branches.get(canonical);
+    if (canonical !== undefined && canonicalBranch && typeEntry) {
+      const entries = node.entries.map((e) => (e === typeEntry ? { ...e, value: { ...e.value, value: canonical } } : e)) as LocatedEntry[];
+      return walk({ ...node, entries }, canonicalBranch, path);
+    }
     const typePath = [...path, '@type'];
     if (typeUrl === undefined || typeUrl === null) {
       result.issues.push({ path: typePath, message: `"@type" is required; supported ${what} types: ${supported.join(', ')}`, pos: node.pos });

@@ -205,3 +205,10 @@ describe('toJsonSchema', () => {
     expect(schemaErrors(schema, { static_resources: { clusters: [{ name: 'c', connect_timeout: 5 }] } })).not.toEqual([]);
   });
 });
+
+describe('type URLs', () => {
+  it('match on the type name after the last "/", as in Envoy', () => {
+    const { bootstrap } = load('bootstrap_extensions: [{ name: x, typed_config: { "@type": example.com/envoy.extensions.bootstrap.internal_listener.v3.InternalListener, buffer_size_kb: 64 } }]\n');
+    expect(bootstrap.bootstrap_extensions[0]?.typed_config).toEqual({ '@type': 'type.googleapis.com/envoy.extensions.bootstrap.internal_listener.v3.InternalListener', buffer_size_kb: 64 });
+  });
+});
