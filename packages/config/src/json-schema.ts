@@ -2,7 +2,7 @@
 import * as z from 'zod';
 import { bootstrap } from './api/bootstrap.js';
 import { Duration } from './duration.js';
-import { isDurationSchema } from './schema/proto.js';
+import { isDurationSchema, unsupportedReason } from './schema/proto.js';
 import { shapeOf } from './schema/walk.js';
 
 /**
@@ -20,6 +20,8 @@ export function toJsonSchema(): Record<string, unknown> {
         for (const key of Object.keys(jsonSchema)) Reflect.deleteProperty(jsonSchema, key);
         Object.assign(jsonSchema, { type: 'string', pattern: '^\\d+(\\.\\d{1,9})?s$', description: 'A duration such as "5s" or "0.25s".' });
       }
+      const refused = unsupportedReason(s);
+      if (refused !== undefined) Object.assign(jsonSchema, { description: `Not supported by il: ${refused}.`, not: {} });
       // A filter given only by its well-known name gets its typed_config from the loader.
       const shape = shapeOf(s);
       const required = (jsonSchema as Record<string, unknown>).required;

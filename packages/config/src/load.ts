@@ -67,10 +67,14 @@ export function loadConfigFile(path: string, options: LoadOptions & { readonly o
   return loadConfig(sources, options);
 }
 
-type Located_ = { issue: ConfigIssue; order: number };
+/** An issue and the order it was found in, which breaks ties between issues at one position. */
+interface PendingIssue {
+  readonly issue: ConfigIssue;
+  readonly order: number;
+}
 
 function load(sources: readonly ConfigSource[], options: LoadOptions): LoadedConfig {
-  const issues: Located_[] = [];
+  const issues: PendingIssue[] = [];
   const warnings: ConfigWarning[] = [];
   const sourceOrder = new Map<string, number>();
   const add = (list: 'issue' | 'warning', path: FieldPath, message: string, where: SourceLocation) => {
@@ -104,7 +108,7 @@ function load(sources: readonly ConfigSource[], options: LoadOptions): LoadedCon
         add('issue', path, message, locate(prepared.value, path, atKey));
       }
     }
-  } else if (issues.length === 0) {
+  } else {
     for (const finding of checkCrossReferences(parsed.data)) add('issue', finding.path, finding.message, locate(prepared.value, finding.path));
     for (const finding of advise(parsed.data)) add('warning', finding.path, finding.message, locate(prepared.value, finding.path));
   }
@@ -165,9 +169,9 @@ function positionToLocation(pos: Position): SourceLocation {
 }
 
 /** In source order, then by line and column, so the list reads top to bottom. */
-function sorted(issues: Located_[], sourceOrder: ReadonlyMap<string, number>): ConfigIssue[] {
-  const key = ({ issue, order }: Located_) => [issue.source === undefined ? -1 : (sourceOrder.get(issue.source) ?? 0), issue.line ?? Infinity, issue.column ?? 0, order];
-  const unique = new Map<string, Located_>();
+function sorted(issues: PendingIssue[], sourceOrder: ReadonlyMap<string, number>): ConfigIssue[] {
+  const key = ({ issue, order }: PendingIssue) => [issue.source === undefined ? -1 : (sourceOrder.get(issue.source) ?? 0), issue.line ?? Infinity, issue.column ?? 0, order];
+  const unique = new Map<string, PendingIssue>();
   for (const entry of issues) {
     const id = `${entry.issue.source ?? ''}\0${entry.issue.path}\0${entry.issue.message}`;
     if (!unique.has(id)) unique.set(id, entry);

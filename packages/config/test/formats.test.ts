@@ -204,6 +204,13 @@ describe('toJsonSchema', () => {
     expect(schemaErrors(schema, { admin: { adress: {} } })).not.toEqual([]);
     expect(schemaErrors(schema, { static_resources: { clusters: [{ name: 'c', connect_timeout: 5 }] } })).not.toEqual([]);
   });
+
+  it('says why a refused Envoy field is refused', () => {
+    expect((schema.properties as Record<string, unknown>).stats_config).toEqual({
+      description: 'Not supported by il: il has no stats sinks or stats tag configuration; read stats from the admin /stats endpoint.',
+      not: {},
+    });
+  });
 });
 
 describe('type URLs', () => {

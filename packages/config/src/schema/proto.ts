@@ -238,12 +238,22 @@ export function typedConfig<const D extends readonly [TypedConfigDef<TypedSchema
 
 // ---------------------------------------------------------------- not supported
 
+const unsupportedReasons = new WeakMap<z.ZodType, string>();
+
+/** Why il refuses the field this schema describes, if it is one of those. */
+export function unsupportedReason(schema: z.ZodType): string | undefined {
+  return unsupportedReasons.get(schema);
+}
+
 /**
  * A field Envoy has and this implementation refuses, with the reason. Accepting it in the schema
  * (rather than calling it unknown) lets the message say why.
  */
 export function unsupported(reason: string): z.ZodType<never> {
-  return z.unknown().superRefine((_value, ctx) => {
+  const schema = z.unknown().superRefine((_value, ctx) => {
     ctx.addIssue({ code: 'custom', message: `not supported: ${reason}` });
-  }) as unknown as z.ZodType<never>;
+  });
+  unsupportedReasons.set(schema, reason);
+  // The refinement refuses every value, so the schema's output type is in fact never.
+  return schema as unknown as z.ZodType<never>;
 }
