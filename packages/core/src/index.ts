@@ -39,3 +39,48 @@ export {
   addressPort,
   type ConnectionAddress,
 } from './network/connection-address.js';
+export { ClusterManager, type ClusterManagerOptions } from './upstream/cluster-manager.js';
+export {
+  UpstreamCluster,
+  UpstreamConnection,
+  upstreamHttpProtocol,
+  type UpstreamHttpProtocol,
+  type NewConnectionOptions,
+  type ConnectFailure,
+} from './upstream/cluster.js';
+export { ClusterStats, type ClusterCounterName, type ClusterGaugeName } from './upstream/cluster-stats.js';
+export { Host, type HostStats, type HealthStatus } from './upstream/host.js';
+export {
+  RoundRobinLoadBalancer,
+  RandomLoadBalancer,
+  LeastRequestLoadBalancer,
+  createLoadBalancer,
+  type LoadBalancer,
+} from './upstream/load-balancer.js';
+export { ResourceManager, Resource } from './upstream/resource-manager.js';
+export { systemDnsResolver, pickFamily, type DnsResolver, type DnsLookupFamily } from './upstream/dns-resolver.js';
+export { ListenerManager, type ListenerManagerOptions } from './network/listener-manager.js';
+export { ListenerStats } from './network/listener-stats.js';
+export { DrainManager, type DrainStrategy } from './network/drain-manager.js';
+export { selectFilterChain, type MatchInput } from './network/filter-chain-match.js';
+export type {
+  NetworkFilterFactory,
+  NetworkFilterFactoryContext,
+  ConnectionHandler,
+  DownstreamConnection,
+  ListenerInfo,
+  ComponentLog,
+  LogLevel,
+} from './network/network-filter.js';
+export {
+  compileFormat,
+  compileJsonFormat,
+  compileLogFormat,
+  DEFAULT_HTTP_ACCESS_LOG_FORMAT,
+  type Formatter,
+  type FormatOptions,
+} from './formatter/formatter.js';
+export { type FormatContext } from './formatter/operators.js';
+export { FormatError, type FormatErrorDetails } from './formatter/format-error.js';
+export { createAccessLoggers, type AccessLogger, type CreateAccessLoggersOptions } from './access-log/access-loggers.js';
+export { AccessLogFileManager, AccessLogFile, type AccessLogFileManagerOptions } from './access-log/file-manager.js';

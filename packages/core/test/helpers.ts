@@ -1,5 +1,5 @@
 import { once } from 'node:events';
-import type { Readable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 import { InternalListenerRegistry, type InternalSocket } from '../src/index.js';
 
 /** A registry with one listener, and a function that connects and returns both ends. */
@@ -68,7 +68,15 @@ export function errorOf(socket: InternalSocket): Promise<NodeJS.ErrnoException> 
   return new Promise((resolve) => socket.once('error', resolve));
 }
 
-/** Resolves once the stream has emitted 'close' (immediately if it already has). */
-export function whenClosed(stream: { closed: boolean; once(event: 'close', listener: () => void): unknown }): Promise<void> {
-  return stream.closed ? Promise.resolve() : new Promise((resolve) => stream.once('close', () => resolve()));
+/**
+ * Resolves once the stream has emitted 'close' and its 'close' listeners ran. Neither
+ * `stream.closed` nor `finished()` says that: both can resolve before 'close' is emitted.
+ * For streams that emit 'close' themselves (InternalSocket, most Duplexes) Node's
+ * `closeEmitted` flag tells whether it already happened. A net.Socket emits 'close' later,
+ * from its handle's close callback, with that flag already set: call this before it can close.
+ */
+export function whenClosed(stream: Readable | Writable): Promise<void> {
+  const states = stream as unknown as { _readableState?: { closeEmitted?: boolean }; _writableState?: { closeEmitted?: boolean } };
+  if (states._readableState?.closeEmitted === true || states._writableState?.closeEmitted === true) return Promise.resolve();
+  return new Promise((resolve) => stream.once('close', () => setImmediate(resolve)));
 }
