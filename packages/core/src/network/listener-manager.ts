@@ -106,14 +106,15 @@ export class ListenerManager {
    * and requests still in flight on open downstream connections may need new internal hops.
    */
   async stopListening(): Promise<void> {
-    const closing: Array<Promise<void>> = [];
     for (const listener of this.#listeners) {
-      const server = listener.server;
-      if (server?.listening === true) closing.push(new Promise((resolve) => server.close(() => resolve())));
+      // close() stops accepting at once; its callback would wait for every open connection,
+      // which is what draining is for, so it is not awaited.
+      if (listener.server?.listening === true) listener.server.close();
       listener.server = undefined;
     }
     this.#managerScope.gauge('total_listeners_active').set(0);
-    await Promise.all(closing);
+    // The listening sockets' file descriptors are released on the next turn.
+    await new Promise((resolve) => setImmediate(resolve));
   }
 
   /**
@@ -128,13 +129,19 @@ export class ListenerManager {
     while (this.#connections.size > 0 && performance.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, Math.min(50, Math.max(1, deadline - performance.now()))));
     }
-    this.closeConnections();
+    await this.closeConnections();
     for (const listener of this.#listeners) listener.internal?.close();
   }
 
-  /** Closes every open downstream connection now. */
-  closeConnections(): void {
-    for (const socket of [...this.#connections]) socket.destroy();
+  /** Closes every open downstream connection now; resolves once they have all closed. */
+  async closeConnections(): Promise<void> {
+    const sockets = [...this.#connections];
+    const closed = sockets.map((socket) => new Promise<void>((resolve) => {
+      if (!this.#connections.has(socket)) resolve();
+      else socket.once('close', () => resolve());
+    }));
+    for (const socket of sockets) socket.destroy();
+    await Promise.all(closed);
   }
 
   #build(config: Listener): ActiveListener {
