@@ -84,3 +84,4 @@ export { type FormatContext } from './formatter/operators.js';
 export { FormatError, type FormatErrorDetails } from './formatter/format-error.js';
 export { createAccessLoggers, type AccessLogger, type CreateAccessLoggersOptions } from './access-log/access-loggers.js';
 export { AccessLogFileManager, AccessLogFile, type AccessLogFileManagerOptions } from './access-log/file-manager.js';
+export { Runtime, type RuntimeOptions } from './runtime.js';

@@ -1,6 +1,7 @@
 import { chmodSync, existsSync, statSync, unlinkSync } from 'node:fs';
 import net from 'node:net';
 import { addressString, type FilterChain, type Listener, type NetworkFilterConfig } from '@il/config';
+import { AccessLogFileManager } from '../access-log/file-manager.js';
 import type { Scope } from '../stats/store.js';
 import { StreamInfo, allocateConnectionId } from '../stream-info/stream-info.js';
 import type { ClusterManager } from '../upstream/cluster-manager.js';
@@ -30,6 +31,8 @@ export interface ListenerManagerOptions {
   scope: Scope;
   drain?: DrainManager | undefined;
   log?: ((component: string) => ComponentLog) | undefined;
+  /** Shared by every filter's access logs; a private one when absent. */
+  accessLogFiles?: AccessLogFileManager | undefined;
 }
 
 /** A listener's runtime state. */
@@ -54,6 +57,7 @@ const noLog: ComponentLog = () => undefined;
  */
 export class ListenerManager {
   readonly drain: DrainManager;
+  readonly accessLogFiles: AccessLogFileManager;
   readonly #options: ListenerManagerOptions;
   readonly #listeners: ActiveListener[] = [];
   readonly #connections = new Set<ConnectionSocket>();
@@ -64,6 +68,7 @@ export class ListenerManager {
   constructor(options: ListenerManagerOptions) {
     this.#options = options;
     this.drain = options.drain ?? new DrainManager();
+    this.accessLogFiles = options.accessLogFiles ?? new AccessLogFileManager();
     this.#log = options.log ?? (() => noLog);
     this.#managerScope = options.scope.scope('listener_manager');
   }
@@ -161,6 +166,7 @@ export class ListenerManager {
       listener: info,
       drain: this.drain,
       log: this.#log,
+      accessLogFiles: this.accessLogFiles,
     };
     const handlerFor = (chain: FilterChain): { chain: FilterChain; handler: ConnectionHandler } => ({
       chain,

@@ -1,4 +1,5 @@
 import type { Listener, NetworkFilterConfig } from '@il/config';
+import type { AccessLogFileManager } from '../access-log/file-manager.js';
 import type { Scope } from '../stats/store.js';
 import type { StreamInfo } from '../stream-info/stream-info.js';
 import type { ClusterManager } from '../upstream/cluster-manager.js';
@@ -40,6 +41,8 @@ export interface NetworkFilterFactoryContext {
   readonly listener: ListenerInfo;
   readonly drain: DrainManager;
   readonly log: (component: string) => ComponentLog;
+  /** Shared access-log files (one stream per path, flushed and reopened together). */
+  readonly accessLogFiles: AccessLogFileManager;
 }
 
 /**

@@ -1,0 +1,83 @@
+import type { Bootstrap } from '@il/config';
+import { AccessLogFileManager } from './access-log/file-manager.js';
+import { DrainManager, type DrainStrategy } from './network/drain-manager.js';
+import { InternalListenerRegistry } from './network/internal-listener-registry.js';
+import { ListenerManager } from './network/listener-manager.js';
+import type { ComponentLog, NetworkFilterFactory } from './network/network-filter.js';
+import { Store } from './stats/store.js';
+import { ClusterManager } from './upstream/cluster-manager.js';
+import type { DnsResolver } from './upstream/dns-resolver.js';
+
+export interface RuntimeOptions {
+  /** The network filters this runtime can build, by config type URL. */
+  filterFactories: readonly NetworkFilterFactory[];
+  store?: Store | undefined;
+  log?: ((component: string) => ComponentLog) | undefined;
+  dnsResolver?: DnsResolver | undefined;
+  accessLogFiles?: AccessLogFileManager | undefined;
+  drainStrategy?: DrainStrategy | undefined;
+}
+
+const INTERNAL_LISTENER_TYPE = 'type.googleapis.com/envoy.extensions.bootstrap.internal_listener.v3.InternalListener';
+const noLog: ComponentLog = () => undefined;
+
+/**
+ * A bootstrap brought to life: the internal listener registry (when the InternalListener
+ * bootstrap extension is configured), the clusters, and the listeners with their filters.
+ * `start()` warms the clusters (first DNS resolution) before any listener accepts, as Envoy
+ * does; a listener that cannot bind fails the start and nothing stays bound.
+ */
+export class Runtime {
+  readonly store: Store;
+  readonly registry: InternalListenerRegistry | undefined;
+  readonly clusterManager: ClusterManager;
+  readonly listenerManager: ListenerManager;
+  readonly drain: DrainManager;
+  readonly accessLogFiles: AccessLogFileManager;
+
+  constructor(readonly bootstrap: Bootstrap, options: RuntimeOptions) {
+    const log = options.log ?? (() => noLog);
+    this.store = options.store ?? new Store();
+    const extension = bootstrap.bootstrap_extensions.find((e) => e.typed_config['@type'] === INTERNAL_LISTENER_TYPE);
+    if (extension !== undefined) {
+      const bufferSizeBytes = extension.typed_config.buffer_size_kb * 1024;
+      this.registry = new InternalListenerRegistry({ bufferSizeBytes });
+      log('main')('debug', `Internal client connection buffer size ${bufferSizeBytes}`);
+    }
+    this.clusterManager = new ClusterManager(bootstrap.static_resources.clusters, {
+      scope: this.store.root,
+      registry: this.registry,
+      dnsResolver: options.dnsResolver,
+      onLog: (level, message) => log('upstream')(level, message),
+    });
+    this.drain = new DrainManager({ strategy: options.drainStrategy ?? 'gradual' });
+    this.accessLogFiles = options.accessLogFiles ?? new AccessLogFileManager();
+    this.listenerManager = new ListenerManager({
+      listeners: bootstrap.static_resources.listeners,
+      filterFactories: options.filterFactories,
+      clusterManager: this.clusterManager,
+      registry: this.registry,
+      scope: this.store.root,
+      drain: this.drain,
+      log,
+      accessLogFiles: this.accessLogFiles,
+    });
+  }
+
+  async start(): Promise<void> {
+    await this.clusterManager.initialize();
+    try {
+      await this.listenerManager.start();
+    } catch (error) {
+      this.clusterManager.close();
+      throw error;
+    }
+  }
+
+  /** Stops accepting, drains for up to `drainTimeMs`, closes what is left, flushes access logs. */
+  async shutdown(drainTimeMs = 0): Promise<void> {
+    await this.listenerManager.shutdown(drainTimeMs);
+    this.clusterManager.close();
+    await this.accessLogFiles.close();
+  }
+}

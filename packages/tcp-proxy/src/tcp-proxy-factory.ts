@@ -1,0 +1,63 @@
+import type { TcpProxy } from '@il/config';
+import { DEFAULT_HTTP_ACCESS_LOG_FORMAT, createAccessLoggers, type NetworkFilterFactory, type NetworkFilterFactoryContext } from '@il/core';
+import { RouteSelector } from './route.js';
+import { TcpProxySession, type TcpProxySettings } from './tcp-proxy-session.js';
+import { TcpProxyStats } from './tcp-proxy-stats.js';
+import { tcpUpstreamConnector, type UpstreamConnector } from './upstream.js';
+
+export const TCP_PROXY_TYPE_URL = 'type.googleapis.com/envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy';
+
+/** Builds the connector for tunneling_config (HTTP CONNECT/POST); absent until tunneling is wired in. */
+export type TunnelConnectorFactory = (config: NonNullable<TcpProxy['tunneling_config']>, context: NetworkFilterFactoryContext) => UpstreamConnector;
+
+export interface TcpProxyFactoryOptions {
+  /** How tunneling_config upstreams are opened; required for configs that tunnel. */
+  tunnelConnector?: TunnelConnectorFactory | undefined;
+}
+
+/** Compiles a TcpProxy config once per filter chain; every connection gets a session from it. */
+export function compileTcpProxy(config: TcpProxy, context: NetworkFilterFactoryContext, options: TcpProxyFactoryOptions = {}): TcpProxySettings {
+  let tunnelConnector: UpstreamConnector | undefined;
+  if (config.tunneling_config !== undefined) {
+    if (options.tunnelConnector === undefined) {
+      throw new Error(`tcp_proxy '${config.stat_prefix}': tunneling_config needs a tunnel connector (@il/http-connect)`);
+    }
+    tunnelConnector = options.tunnelConnector(config.tunneling_config, context);
+  }
+  const backoff = config.backoff_options;
+  const logOptions = config.access_log_options;
+  return {
+    stats: new TcpProxyStats(context.scope, config.stat_prefix),
+    route: new RouteSelector(config),
+    clusterManager: context.clusterManager,
+    tcpConnector: tcpUpstreamConnector,
+    tunnelConnector,
+    idleTimeoutMs: config.idle_timeout.ms,
+    maxConnectAttempts: config.max_connect_attempts,
+    backoff:
+      backoff === undefined
+        ? undefined
+        : // @il/config fills max_interval with Envoy's default (10 x base_interval).
+          { baseMs: backoff.base_interval.ms, maxMs: backoff.max_interval.ms },
+    maxDownstreamConnectionDurationMs: config.max_downstream_connection_duration?.ms,
+    maxDownstreamConnectionDurationJitterPercent: config.max_downstream_connection_duration_jitter_percentage?.value ?? 0,
+    accessLoggers: createAccessLoggers(config.access_log, {
+      defaultFormat: DEFAULT_HTTP_ACCESS_LOG_FORMAT,
+      fileManager: context.accessLogFiles,
+    }),
+    flushAccessLogOnConnected: logOptions.flush_access_log_on_connected,
+    accessLogFlushIntervalMs: logOptions.access_log_flush_interval?.ms,
+    log: context.log('tcp'),
+  };
+}
+
+/** The TcpProxy network filter factory (`envoy.filters.network.tcp_proxy`). */
+export function tcpProxyFactory(options: TcpProxyFactoryOptions = {}): NetworkFilterFactory<TcpProxy> {
+  return {
+    typeUrl: TCP_PROXY_TYPE_URL,
+    create(config, context) {
+      const settings = compileTcpProxy(config, context, options);
+      return (connection) => new TcpProxySession(settings, connection).start();
+    },
+  };
+}
