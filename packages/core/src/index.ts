@@ -85,3 +85,10 @@ export { FormatError, type FormatErrorDetails } from './formatter/format-error.j
 export { createAccessLoggers, type AccessLogger, type CreateAccessLoggersOptions } from './access-log/access-loggers.js';
 export { AccessLogFileManager, AccessLogFile, type AccessLogFileManagerOptions } from './access-log/file-manager.js';
 export { Runtime, type RuntimeOptions } from './runtime.js';
+export {
+  tcpUpstreamConnector,
+  type UpstreamConnector,
+  type UpstreamHandle,
+  type UpstreamRequest,
+  type UpstreamStream,
+} from './upstream/upstream-connector.js';

@@ -4,4 +4,3 @@ export { TcpProxyStats } from './tcp-proxy-stats.js';
 export { RouteSelector } from './route.js';
 export { JitteredBackoff } from './backoff.js';
 export { FilterStateKeys } from './filter-state-keys.js';
-export { tcpUpstreamConnector, type UpstreamConnector, type UpstreamHandle, type UpstreamRequest, type UpstreamStream } from './upstream.js';

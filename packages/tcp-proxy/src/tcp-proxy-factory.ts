@@ -1,9 +1,15 @@
 import type { TcpProxy } from '@il/config';
-import { DEFAULT_HTTP_ACCESS_LOG_FORMAT, createAccessLoggers, type NetworkFilterFactory, type NetworkFilterFactoryContext } from '@il/core';
+import {
+  DEFAULT_HTTP_ACCESS_LOG_FORMAT,
+  createAccessLoggers,
+  tcpUpstreamConnector,
+  type NetworkFilterFactory,
+  type NetworkFilterFactoryContext,
+  type UpstreamConnector,
+} from '@il/core';
 import { RouteSelector } from './route.js';
 import { TcpProxySession, type TcpProxySettings } from './tcp-proxy-session.js';
 import { TcpProxyStats } from './tcp-proxy-stats.js';
-import { tcpUpstreamConnector, type UpstreamConnector } from './upstream.js';
 
 export const TCP_PROXY_TYPE_URL = 'type.googleapis.com/envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy';
 

@@ -1,10 +1,17 @@
-import type { AccessLogger, ComponentLog, DetectedCloseType, DownstreamConnection, UpstreamCluster } from '@il/core';
-import type { ClusterManager } from '@il/core';
+import type {
+  AccessLogger,
+  ClusterManager,
+  ComponentLog,
+  DetectedCloseType,
+  DownstreamConnection,
+  UpstreamCluster,
+  UpstreamConnector,
+  UpstreamHandle,
+} from '@il/core';
 import { JitteredBackoff } from './backoff.js';
 import { FilterStateKeys } from './filter-state-keys.js';
 import type { RouteSelector } from './route.js';
 import type { TcpProxyStats } from './tcp-proxy-stats.js';
-import type { UpstreamConnector, UpstreamHandle } from './upstream.js';
 
 /** Everything a session needs from its filter's compiled config. */
 export interface TcpProxySettings {

@@ -1,17 +1,13 @@
 import type { Duplex } from 'node:stream';
-import {
-  connectionAddresses,
-  type ConnectFailure,
-  type ConnectionAddress,
-  type Host,
-  type StreamInfo,
-  type UpstreamCluster,
-} from '@il/core';
+import { connectionAddresses, type ConnectionAddress } from '../network/connection-address.js';
+import type { StreamInfo } from '../stream-info/stream-info.js';
+import type { ConnectFailure, UpstreamCluster } from './cluster.js';
+import type { Host } from './host.js';
 
 /**
- * The upstream side of a TcpProxy session: a Duplex that emits 'connect' once it can carry
- * data (a TCP connect, or a tunnel's successful CONNECT response), and fails with 'error' /
- * 'close' before that if it cannot.
+ * A byte-stream upstream (Envoy's GenericUpstream): a Duplex that emits 'connect' once it can
+ * carry data (a TCP connect, or a tunnel's successful CONNECT/POST response), and fails with
+ * 'error' / 'close' before that if it cannot.
  */
 export interface UpstreamStream extends Duplex {
   /** Aborts: a TCP RST, or a reset of a tunnel's stream. */
@@ -28,19 +24,19 @@ export interface UpstreamHandle {
    * (plain TCP). HTTP tunnels have no drainer in Envoy (envoy-behavior.md §3.12).
    */
   readonly drainable: boolean;
-  /** Addresses to report once connected (tunnels report their own). */
+  /** Addresses to report once connected. */
   addresses(): { local: ConnectionAddress; remote: ConnectionAddress } | undefined;
 }
 
 export interface UpstreamRequest {
   readonly cluster: UpstreamCluster;
-  /** The downstream connection's info: its filter state travels to internal listeners. */
+  /** The downstream connection's info: its filter state travels to internal listeners and into format strings. */
   readonly streamInfo: StreamInfo;
   /** Internal hops of the downstream connection. */
   readonly hops: number;
 }
 
-/** Opens upstreams for TcpProxy: plain TCP here, HTTP CONNECT/POST tunnels in @il/http-connect. */
+/** Opens byte-stream upstreams for TcpProxy: plain TCP here, HTTP CONNECT/POST tunnels in @il/http-connect. */
 export interface UpstreamConnector {
   connect(request: UpstreamRequest): UpstreamHandle | ConnectFailure;
 }
