@@ -102,7 +102,8 @@ export class StreamInfo {
   requestHeaders: HeaderMap | undefined;
   responseHeaders: HeaderMap | undefined;
   responseTrailers: HeaderMap | undefined;
-  /** First upstream byte / last downstream byte, as monotonic ms, for the timing operators. */
+  /** Timing points as monotonic ms, for %REQUEST_DURATION%, %RESPONSE_DURATION% and friends. */
+  lastDownstreamRxByteMonotonicMs: number | undefined;
   firstUpstreamRxByteMonotonicMs: number | undefined;
   lastDownstreamTxByteMonotonicMs: number | undefined;
 
@@ -138,6 +139,7 @@ export class StreamInfo {
     this.requestHeaders = undefined;
     this.responseHeaders = undefined;
     this.responseTrailers = undefined;
+    this.lastDownstreamRxByteMonotonicMs = undefined;
     this.firstUpstreamRxByteMonotonicMs = undefined;
     this.lastDownstreamTxByteMonotonicMs = undefined;
     this.connectionTerminationDetails = undefined;

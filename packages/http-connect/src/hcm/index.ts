@@ -1,0 +1,2 @@
+// Filled in by the hcm work; re-exported by ../index.ts.
+export {};
