@@ -7,6 +7,7 @@ const packages = [
   ['@il/tcp-proxy', 'packages/tcp-proxy'],
   ['@il/http-connect', 'packages/http-connect'],
   ['@il/proxy', 'apps/proxy'],
+  ['@il/bench', 'bench'],
 ] as const;
 
 export default defineConfig({

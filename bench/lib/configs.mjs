@@ -1,0 +1,314 @@
+// Config files of the subjects, generated with the ports of the run. The il-proxy ones are Envoy
+// v3 bootstraps in the shapes of examples/*.yaml and ../shared/envoy-configs/*.yaml; the peers'
+// ones keep each program's defaults except where noted (and BENCHMARKS.md says where).
+import { userInfo } from 'node:os';
+
+// ---------------------------------------------------------------- HAProxy
+
+/**
+ * @param {{port: number, backendPort: number, mode: 'tcp'|'http', h2?: boolean, bufsize?: number}} o
+ */
+export function haproxyConfig({ port, backendPort, mode, h2 = false, bufsize }) {
+  return `global
+${bufsize ? `  tune.bufsize ${bufsize}\n` : ''}
+defaults
+  mode ${mode}
+  timeout connect 5s
+  timeout client 60s
+  timeout server 60s
+
+frontend bench
+  bind 127.0.0.1:${port}${h2 ? ' proto h2' : ''}
+  default_backend upstream
+
+backend upstream
+  server s1 127.0.0.1:${backendPort}
+`;
+}
+
+// ---------------------------------------------------------------- nginx
+
+/** `user` only means something to a master running as root: keep workers as the current user. */
+function nginxMain(dir) {
+  const user = process.getuid?.() === 0 ? `user ${userInfo().username};\n` : '';
+  return `${user}worker_processes auto;
+daemon off;
+pid ${dir}/nginx.pid;
+error_log ${dir}/error.log warn;
+events { worker_connections 4096; }
+`;
+}
+
+const NGINX_STREAM_MODULE = '/usr/lib/nginx/modules/ngx_stream_module.so';
+export { NGINX_STREAM_MODULE };
+
+/** nginx `stream` proxy (needs Debian's libnginx-mod-stream). */
+export function nginxStreamConfig({ dir, port, backendPort }) {
+  return `load_module ${NGINX_STREAM_MODULE};
+${nginxMain(dir)}
+stream {
+  server {
+    listen 127.0.0.1:${port};
+    proxy_pass 127.0.0.1:${backendPort};
+  }
+}
+`;
+}
+
+/**
+ * nginx `http` reverse proxy. Without upstream keepalive nginx opens one backend connection per
+ * request and exhausts the loopback's ephemeral ports within seconds, so keepalive is on;
+ * keepalive_requests is raised so clients are not reconnected every 1000 requests.
+ * @param {{dir: string, port: number, backendPort: number, h2?: boolean}} o
+ */
+export function nginxHttpConfig({ dir, port, backendPort, h2 = false }) {
+  return `${nginxMain(dir)}
+http {
+  access_log off;
+  client_body_temp_path ${dir}/body;
+  proxy_temp_path ${dir}/proxy;
+  keepalive_requests 1000000;
+  upstream backend {
+    server 127.0.0.1:${backendPort};
+    keepalive 64;
+    keepalive_requests 1000000;
+  }
+  server {
+    listen 127.0.0.1:${port}${h2 ? ' http2' : ''};
+    location / {
+      proxy_pass http://backend;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+    }
+  }
+}
+`;
+}
+
+/**
+ * The HTTP backend of the HTTP benches: one nginx worker answering a fixed 13-byte body, on an
+ * HTTP/1.1 port and an h2c (prior knowledge) port. Cheaper per request than any Node server, so
+ * the proxies, not the backend, set the pace.
+ */
+export function nginxBackendConfig({ dir, port, h2Port }) {
+  return `${nginxMain(dir).replace('worker_processes auto;', 'worker_processes 1;')}
+http {
+  access_log off;
+  client_body_temp_path ${dir}/body;
+  proxy_temp_path ${dir}/proxy;
+  keepalive_requests 1000000;
+  keepalive_timeout 120s;
+  server {
+    listen 127.0.0.1:${port};
+    listen 127.0.0.1:${h2Port} http2;
+    location / {
+      default_type text/plain;
+      return 200 "Hello, world!";
+    }
+  }
+}
+`;
+}
+
+// ---------------------------------------------------------------- il-proxy (Envoy v3 YAML)
+
+const INTERNAL_LISTENER_EXTENSION = `bootstrap_extensions:
+- name: envoy.bootstrap.internal_listener
+  typed_config:
+    "@type": type.googleapis.com/envoy.extensions.bootstrap.internal_listener.v3.InternalListener
+`;
+
+const ROUTER = `          http_filters:
+          - name: envoy.filters.http.router
+            typed_config:
+              "@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router`;
+
+/** @param {string} name @param {number} port */
+const tcpListenerHead = (name, port) => `  - name: ${name}
+    address:
+      socket_address: { address: 127.0.0.1, port_value: ${port} }`;
+
+/** @param {string} name */
+const internalListenerHead = (name) => `  - name: ${name}
+    internal_listener: {}`;
+
+/** A filter chain holding one TcpProxy. @param {string} statPrefix @param {string} cluster @param {string} [tunnelingHost] */
+const tcpProxyChain = (statPrefix, cluster, tunnelingHost) => `    filter_chains:
+    - filters:
+      - name: envoy.filters.network.tcp_proxy
+        typed_config:
+          "@type": type.googleapis.com/envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy
+          stat_prefix: ${statPrefix}
+          cluster: ${cluster}${
+            tunnelingHost
+              ? `
+          tunneling_config:
+            hostname: ${tunnelingHost}`
+              : ''
+          }`;
+
+/** A filter chain holding an HCM whose every request goes to `route`. */
+const hcmChain = (/** @type {string} */ statPrefix, /** @type {string} */ route) => `    filter_chains:
+    - filters:
+      - name: envoy.filters.network.http_connection_manager
+        typed_config:
+          "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
+          stat_prefix: ${statPrefix}
+          codec_type: AUTO
+          route_config:
+            name: ${statPrefix}_route
+            virtual_hosts:
+            - name: all
+              domains: ["*"]
+              routes:
+              - match: { prefix: "/" }
+${route}
+${ROUTER}`;
+
+/** An HCM that terminates CONNECT (HTTP/2 or HTTP/1.1) into `cluster` as raw TCP. */
+const connectTerminatorChain = (/** @type {string} */ statPrefix, /** @type {string} */ cluster) => `    filter_chains:
+    - filters:
+      - name: envoy.filters.network.http_connection_manager
+        typed_config:
+          "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
+          stat_prefix: ${statPrefix}
+          codec_type: AUTO
+          http2_protocol_options:
+            allow_connect: true
+          upgrade_configs:
+          - upgrade_type: CONNECT
+          route_config:
+            name: ${statPrefix}_route
+            virtual_hosts:
+            - name: tunnels
+              domains: ["*"]
+              routes:
+              - match:
+                  connect_matcher: {}
+                route:
+                  cluster: ${cluster}
+                  upgrade_configs:
+                  - upgrade_type: CONNECT
+                    connect_config: {}
+${ROUTER}`;
+
+const ROUTE_TO = (/** @type {string} */ cluster) => `                route: { cluster: ${cluster} }`;
+const HELLO = `                direct_response:
+                  status: 200
+                  body: { inline_string: "Hello, world!" }`;
+
+/** @param {string} name @param {number} port @param {{h2?: boolean}} [o] */
+const tcpCluster = (name, port, o = {}) => `  - name: ${name}
+    connect_timeout: 1s${
+      o.h2
+        ? `
+    typed_extension_protocol_options:
+      envoy.extensions.upstreams.http.v3.HttpProtocolOptions:
+        "@type": type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions
+        explicit_http_config:
+          http2_protocol_options: {}`
+        : ''
+    }
+    load_assignment:
+      cluster_name: ${name}
+      endpoints:
+      - lb_endpoints:
+        - endpoint:
+            address:
+              socket_address: { address: 127.0.0.1, port_value: ${port} }`;
+
+/** @param {string} name @param {string} listener */
+const internalCluster = (name, listener) => `  - name: ${name}
+    load_assignment:
+      cluster_name: ${name}
+      endpoints:
+      - lb_endpoints:
+        - endpoint:
+            address:
+              envoy_internal_address: { server_listener_name: ${listener} }`;
+
+/** @param {string} what @param {string[]} listeners @param {string[]} clusters @param {boolean} [internal] */
+const bootstrap = (what, listeners, clusters, internal = false) => `# ${what} (generated by bench/lib/configs.mjs)
+${internal ? INTERNAL_LISTENER_EXTENSION : ''}
+static_resources:
+  listeners:
+${listeners.join('\n\n')}
+
+  clusters:
+${clusters.join('\n\n')}
+`;
+
+/** TcpProxy: 127.0.0.1:port -> 127.0.0.1:backendPort. */
+export function ilTcpProxyConfig({ port, backendPort }) {
+  return bootstrap(
+    'il-proxy TcpProxy',
+    [`${tcpListenerHead('ingress', port)}\n${tcpProxyChain('ingress', 'upstream')}`],
+    [tcpCluster('upstream', backendPort)],
+  );
+}
+
+/** The internal-listener chain: port (TcpProxy) -> internal "encap" (TcpProxy) -> backendPort. */
+export function ilInternalChainConfig({ port, backendPort }) {
+  return bootstrap(
+    'il-proxy TcpProxy -> internal listener -> TcpProxy (examples/tcp-chain.yaml)',
+    [
+      `${tcpListenerHead('ingress', port)}\n${tcpProxyChain('ingress', 'encap_cluster')}`,
+      `${internalListenerHead('encap')}\n${tcpProxyChain('encap', 'upstream')}`,
+    ],
+    [internalCluster('encap_cluster', 'encap'), tcpCluster('upstream', backendPort)],
+    true,
+  );
+}
+
+/** Encap half of the TCP tunnel: port (TcpProxy, tunneling_config) -HTTP/2 CONNECT-> decapPort. */
+export function ilTunnelEncapConfig({ port, decapPort }) {
+  return bootstrap(
+    'il-proxy encap: raw TCP into HTTP/2 CONNECT (encapsulate_in_http2_connect.yaml)',
+    [`${tcpListenerHead('encap', port)}\n${tcpProxyChain('encap', 'tunnel', 'host.com:443')}`],
+    [tcpCluster('tunnel', decapPort, { h2: true })],
+  );
+}
+
+/** Decap half of the TCP tunnel: decapPort (HCM terminating CONNECT) -> backendPort. */
+export function ilTunnelDecapConfig({ decapPort, backendPort }) {
+  return bootstrap(
+    'il-proxy decap: terminate CONNECT into raw TCP (terminate_http2_connect.yaml)',
+    [`${tcpListenerHead('connect', decapPort)}\n${connectTerminatorChain('connect', 'upstream')}`],
+    [tcpCluster('upstream', backendPort)],
+  );
+}
+
+/** HCM routing: port -> cluster of one HTTP/1.1 backend. Codec AUTO, so h2c clients work too. */
+export function ilHcmConfig({ port, backendPort }) {
+  return bootstrap(
+    'il-proxy HCM routing to one HTTP/1.1 backend',
+    [`${tcpListenerHead('http', port)}\n${hcmChain('http', ROUTE_TO('backend'))}`],
+    [tcpCluster('backend', backendPort)],
+  );
+}
+
+/** Encap half of the seed tunnel: HCM on port -> internal "encap" (TcpProxy, tunneling) -> decapPort. */
+export function ilSeedEncapConfig({ port, decapPort }) {
+  return bootstrap(
+    'il-proxy seed tunnel, encap half (examples/encap.yaml)',
+    [
+      `${tcpListenerHead('http', port)}\n${hcmChain('http', ROUTE_TO('encap_cluster'))}`,
+      `${internalListenerHead('encap')}\n${tcpProxyChain('encap', 'tunnel', 'host.com:443')}`,
+    ],
+    [internalCluster('encap_cluster', 'encap'), tcpCluster('tunnel', decapPort, { h2: true })],
+    true,
+  );
+}
+
+/** Decap half of the seed tunnel: decapPort (HCM, CONNECT) -> internal "decap" (HCM) -> 200 "Hello, world!". */
+export function ilSeedDecapConfig({ decapPort }) {
+  return bootstrap(
+    'il-proxy seed tunnel, decap half (examples/decap.yaml)',
+    [
+      `${tcpListenerHead('connect', decapPort)}\n${connectTerminatorChain('connect', 'decap_cluster')}`,
+      `${internalListenerHead('decap')}\n${hcmChain('decap', HELLO)}`,
+    ],
+    [internalCluster('decap_cluster', 'decap')],
+    true,
+  );
+}

@@ -1,0 +1,337 @@
+// The subjects: every proxy (and the no-proxy "direct" ceiling) the benches compare. A subject
+// knows which backend it needs, how to start itself on free ports, and why it cannot run on this
+// machine (a missing program), nothing more: the section runner measures and stops it.
+import { existsSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as configs from './configs.mjs';
+import { freePort, startProcess, waitForPort } from './proc.mjs';
+
+export const ROOT = dirname(dirname(dirname(fileURLToPath(import.meta.url))));
+export const IL_PROXY = join(ROOT, 'apps/proxy/dist/main.js');
+const SERVERS = join(ROOT, 'bench/servers');
+
+/** @typedef {import('./proc.mjs').Proc} Proc */
+/** @typedef {'iperf3' | 'echo' | 'http' | 'none'} BackendKind */
+/** @typedef {'tcp' | 'http' | 'none'} BackendNeed  'tcp': iperf3 or echo, as the bench says */
+
+/**
+ * What a subject gets to start itself with, and where it leaves what it started.
+ * @typedef {object} StartContext
+ * @property {string} dir                 scratch directory of this measurement
+ * @property {number} backendPort         iperf3 / echo / HTTP/1.1 backend (0 if none)
+ * @property {number} backendH2Port       h2c port of the HTTP backend (0 if none)
+ * @property {Proc[]} procs               every process started for this measurement (subject's)
+ * @property {string[]} commands          their command lines, for BENCHMARKS.md
+ * @property {{name: string, text: string}[]} files  generated config files, for BENCHMARKS.md
+ */
+
+/**
+ * @typedef {object} Subject
+ * @property {string} id
+ * @property {string} label
+ * @property {BackendNeed} backend
+ * @property {boolean} [il]                     an il-proxy subject ("unavailable" until it serves)
+ * @property {() => string | undefined} [missing]  why it cannot run here, if it cannot
+ * @property {(ctx: StartContext) => Promise<number>} start  starts it; resolves its listening port
+ */
+
+/** Writes a config file into the measurement's directory and remembers it for the report. */
+function writeConfig(/** @type {StartContext} */ ctx, /** @type {string} */ name, /** @type {string} */ text) {
+  const file = join(ctx.dir, name);
+  writeFileSync(file, text);
+  ctx.files.push({ name, text });
+  return file;
+}
+
+/**
+ * Starts one process of a subject and waits until it listens on `port`.
+ * @param {StartContext} ctx @param {string} name @param {string} cmd @param {string[]} args
+ * @param {number} port @param {number} [timeoutMs]
+ */
+async function launch(ctx, name, cmd, args, port, timeoutMs = 5000) {
+  const proc = startProcess(name, cmd, args, { cwd: ROOT });
+  ctx.procs.push(proc);
+  ctx.commands.push([cmd, ...args].map((a) => (/[\s;'"]/.test(a) ? `'${a}'` : a)).join(' '));
+  await waitForPort(port, { proc, timeoutMs });
+}
+
+/** @param {string} bin */
+function findProgram(bin) {
+  for (const dir of (process.env.PATH ?? '').split(':').concat(['/usr/sbin', '/usr/bin', '/sbin'])) {
+    if (dir && existsSync(join(dir, bin))) return join(dir, bin);
+  }
+  return undefined;
+}
+
+/** @param {string} bin @param {string} pkg */
+const needs = (bin, pkg) => () => (findProgram(bin) ? undefined : `${bin} not installed (apt-get install ${pkg})`);
+const ilBuilt = () => (existsSync(IL_PROXY) ? undefined : `${IL_PROXY} not built (pnpm build)`);
+
+/** il-proxy on one generated config. */
+async function launchIl(/** @type {StartContext} */ ctx, /** @type {string} */ name, /** @type {string} */ yaml, /** @type {number} */ port) {
+  const file = writeConfig(ctx, `${name}.yaml`, yaml);
+  await launch(ctx, name, process.execPath, [IL_PROXY, '-c', file], port, 8000);
+}
+
+async function launchHaproxy(/** @type {StartContext} */ ctx, /** @type {Parameters<typeof configs.haproxyConfig>[0]} */ o) {
+  const file = writeConfig(ctx, 'haproxy.cfg', configs.haproxyConfig(o));
+  // -db: stay in the foreground, so the PID we hold is HAProxy's own.
+  await launch(ctx, 'haproxy', /** @type {string} */ (findProgram('haproxy')), ['-db', '-f', file], o.port);
+}
+
+async function launchNginx(/** @type {StartContext} */ ctx, /** @type {string} */ text, /** @type {number} */ port) {
+  const file = writeConfig(ctx, 'nginx.conf', text);
+  // -e: the early error log, before the config is read, also goes to the scratch directory.
+  await launch(ctx, 'nginx', /** @type {string} */ (findProgram('nginx')), ['-p', ctx.dir, '-e', join(ctx.dir, 'error.log'), '-c', file], port);
+}
+
+/** @type {Subject[]} */
+export const SUBJECTS = [
+  // ------------------------------------------------------------------ raw TCP (iperf3 or echo backend)
+  { id: 'direct', label: 'direct (no proxy)', backend: 'tcp', start: async (ctx) => ctx.backendPort },
+  {
+    id: 'haproxy-tcp',
+    label: 'HAProxy mode tcp (defaults)',
+    backend: 'tcp',
+    missing: needs('haproxy', 'haproxy'),
+    start: async (ctx) => {
+      const port = await freePort();
+      await launchHaproxy(ctx, { port, backendPort: ctx.backendPort, mode: 'tcp' });
+      return port;
+    },
+  },
+  {
+    id: 'haproxy-tcp-128k',
+    label: 'HAProxy mode tcp, tune.bufsize 131072',
+    backend: 'tcp',
+    missing: needs('haproxy', 'haproxy'),
+    start: async (ctx) => {
+      const port = await freePort();
+      await launchHaproxy(ctx, { port, backendPort: ctx.backendPort, mode: 'tcp', bufsize: 131072 });
+      return port;
+    },
+  },
+  {
+    id: 'nginx-stream',
+    label: 'nginx stream',
+    backend: 'tcp',
+    missing: () =>
+      needs('nginx', 'nginx-light')() ??
+      (existsSync(configs.NGINX_STREAM_MODULE) ? undefined : 'nginx stream module not installed (apt-get install libnginx-mod-stream)'),
+    start: async (ctx) => {
+      const port = await freePort();
+      await launchNginx(ctx, configs.nginxStreamConfig({ dir: ctx.dir, port, backendPort: ctx.backendPort }), port);
+      return port;
+    },
+  },
+  {
+    id: 'socat',
+    label: 'socat (fork per connection)',
+    backend: 'tcp',
+    missing: needs('socat', 'socat'),
+    start: async (ctx) => {
+      const port = await freePort();
+      await launch(ctx, 'socat', 'socat', [`TCP-LISTEN:${port},bind=127.0.0.1,fork,reuseaddr`, `TCP:127.0.0.1:${ctx.backendPort}`], port);
+      return port;
+    },
+  },
+  ...['none', 'naive', 'il'].map(
+    (hop) =>
+      /** @type {Subject} */ ({
+        id: hop === 'none' ? 'node-pipe' : `node-pipe-${hop}-hop`,
+        label: { none: 'Node pipe() proxy', naive: 'Node pipe() + naive in-memory hop', il: 'Node pipe() + @il/core internal hop' }[hop],
+        backend: 'tcp',
+        start: async (ctx) => {
+          const port = await freePort();
+          await launch(ctx, 'node-pipe', process.execPath, [join(SERVERS, 'pipe-proxy.mjs'), String(port), String(ctx.backendPort), hop], port);
+          return port;
+        },
+      }),
+  ),
+  {
+    id: 'il-tcp',
+    label: 'il-proxy TcpProxy',
+    backend: 'tcp',
+    il: true,
+    missing: ilBuilt,
+    start: async (ctx) => {
+      const port = await freePort();
+      await launchIl(ctx, 'il-tcp', configs.ilTcpProxyConfig({ port, backendPort: ctx.backendPort }), port);
+      return port;
+    },
+  },
+  {
+    id: 'il-internal',
+    label: 'il-proxy TcpProxy → internal listener → TcpProxy',
+    backend: 'tcp',
+    il: true,
+    missing: ilBuilt,
+    start: async (ctx) => {
+      const port = await freePort();
+      await launchIl(ctx, 'il-internal', configs.ilInternalChainConfig({ port, backendPort: ctx.backendPort }), port);
+      return port;
+    },
+  },
+  {
+    id: 'il-tunnel',
+    label: 'il-proxy encap → HTTP/2 CONNECT → decap (2 processes)',
+    backend: 'tcp',
+    il: true,
+    missing: ilBuilt,
+    start: async (ctx) => {
+      const port = await freePort();
+      const decapPort = await freePort();
+      await launchIl(ctx, 'il-tunnel-decap', configs.ilTunnelDecapConfig({ decapPort, backendPort: ctx.backendPort }), decapPort);
+      await launchIl(ctx, 'il-tunnel-encap', configs.ilTunnelEncapConfig({ port, decapPort }), port);
+      return port;
+    },
+  },
+
+  // ------------------------------------------------------------------ HTTP (nginx backend)
+  { id: 'direct-http', label: 'direct (nginx backend, 1 worker)', backend: 'http', start: async (ctx) => ctx.backendPort },
+  {
+    id: 'direct-node',
+    label: 'direct (Node http server)',
+    backend: 'none',
+    start: async (ctx) => {
+      const port = await freePort();
+      await launch(ctx, 'node-http', process.execPath, [join(SERVERS, 'http-backend.mjs'), String(port)], port);
+      return port;
+    },
+  },
+  {
+    id: 'haproxy-http',
+    label: 'HAProxy mode http (defaults)',
+    backend: 'http',
+    missing: needs('haproxy', 'haproxy'),
+    start: async (ctx) => {
+      const port = await freePort();
+      await launchHaproxy(ctx, { port, backendPort: ctx.backendPort, mode: 'http' });
+      return port;
+    },
+  },
+  {
+    id: 'nginx-http',
+    label: 'nginx http (upstream keepalive)',
+    backend: 'http',
+    missing: needs('nginx', 'nginx-light'),
+    start: async (ctx) => {
+      const port = await freePort();
+      await launchNginx(ctx, configs.nginxHttpConfig({ dir: ctx.dir, port, backendPort: ctx.backendPort }), port);
+      return port;
+    },
+  },
+  {
+    id: 'undici-proxy',
+    label: 'minimal undici reverse proxy',
+    backend: 'http',
+    start: async (ctx) => {
+      const port = await freePort();
+      await launch(ctx, 'undici-proxy', process.execPath, [join(SERVERS, 'undici-proxy.mjs'), String(port), String(ctx.backendPort)], port);
+      return port;
+    },
+  },
+  {
+    id: 'il-hcm',
+    label: 'il-proxy HCM routing',
+    backend: 'http',
+    il: true,
+    missing: ilBuilt,
+    start: async (ctx) => {
+      const port = await freePort();
+      await launchIl(ctx, 'il-hcm', configs.ilHcmConfig({ port, backendPort: ctx.backendPort }), port);
+      return port;
+    },
+  },
+
+  // h2c with prior knowledge: the same backend's HTTP/2 port, and proxies with an h2c frontend
+  { id: 'direct-h2', label: 'direct (nginx backend, h2c)', backend: 'http', start: async (ctx) => ctx.backendH2Port },
+  {
+    id: 'nghttpx',
+    label: 'nghttpx (defaults, 1 worker)',
+    backend: 'http',
+    missing: needs('nghttpx', 'nghttp2-proxy'),
+    start: async (ctx) => {
+      const port = await freePort();
+      // An empty --conf keeps /etc/nghttpx/nghttpx.conf (if any) out of the measurement.
+      const conf = writeConfig(ctx, 'nghttpx.conf', '');
+      await launch(
+        ctx,
+        'nghttpx',
+        /** @type {string} */ (findProgram('nghttpx')),
+        [`--conf=${conf}`, `--frontend=127.0.0.1,${port};no-tls`, `--backend=127.0.0.1,${ctx.backendPort}`, `--errorlog-file=${join(ctx.dir, 'nghttpx.log')}`],
+        port,
+      );
+      return port;
+    },
+  },
+  {
+    id: 'haproxy-h2',
+    label: 'HAProxy mode http, bind proto h2',
+    backend: 'http',
+    missing: needs('haproxy', 'haproxy'),
+    start: async (ctx) => {
+      const port = await freePort();
+      await launchHaproxy(ctx, { port, backendPort: ctx.backendPort, mode: 'http', h2: true });
+      return port;
+    },
+  },
+  {
+    id: 'nginx-h2',
+    label: 'nginx http2 (upstream keepalive)',
+    backend: 'http',
+    missing: needs('nginx', 'nginx-light'),
+    start: async (ctx) => {
+      const port = await freePort();
+      await launchNginx(ctx, configs.nginxHttpConfig({ dir: ctx.dir, port, backendPort: ctx.backendPort, h2: true }), port);
+      return port;
+    },
+  },
+
+  // ------------------------------------------------------------------ the seed's whole tunnel
+  {
+    id: 'il-seed',
+    label: 'il-proxy HCM → internal → HTTP/2 CONNECT → HCM → internal → direct_response',
+    backend: 'none',
+    il: true,
+    missing: ilBuilt,
+    start: async (ctx) => {
+      const port = await freePort();
+      const decapPort = await freePort();
+      await launchIl(ctx, 'il-seed-decap', configs.ilSeedDecapConfig({ decapPort }), decapPort);
+      await launchIl(ctx, 'il-seed-encap', configs.ilSeedEncapConfig({ port, decapPort }), port);
+      return port;
+    },
+  },
+];
+
+/** @param {string} id */
+export function subject(id) {
+  const s = SUBJECTS.find((x) => x.id === id);
+  if (!s) throw new Error(`unknown subject ${id}`);
+  return s;
+}
+
+/**
+ * Starts the backend a subject needs, into its own context (its CPU is not the subject's); fills
+ * in `ctx.backendPort` (and `backendH2Port`). Whatever it started is in `ctx.procs`, also when it fails.
+ * @param {BackendKind} kind
+ * @param {StartContext} ctx
+ */
+export async function startBackend(kind, ctx) {
+  if (kind === 'iperf3') {
+    ctx.backendPort = await freePort();
+    await launch(ctx, 'iperf3-server', 'iperf3', ['-s', '-B', '127.0.0.1', '-p', String(ctx.backendPort)], ctx.backendPort);
+  } else if (kind === 'echo') {
+    ctx.backendPort = await freePort();
+    await launch(ctx, 'echo', process.execPath, [join(SERVERS, 'echo.mjs'), String(ctx.backendPort)], ctx.backendPort);
+  } else if (kind === 'http') {
+    ctx.backendPort = await freePort();
+    ctx.backendH2Port = await freePort();
+    const text = configs.nginxBackendConfig({ dir: ctx.dir, port: ctx.backendPort, h2Port: ctx.backendH2Port });
+    const file = writeConfig(ctx, 'nginx.conf', text);
+    await launch(ctx, 'nginx-backend', /** @type {string} */ (findProgram('nginx')), ['-p', ctx.dir, '-e', join(ctx.dir, 'error.log'), '-c', file], ctx.backendH2Port);
+    await waitForPort(ctx.backendPort, { timeoutMs: 2000 });
+  }
+}

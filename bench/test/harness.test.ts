@@ -1,0 +1,161 @@
+// The harness starts and stops its subjects cleanly: a subject answers on its port while it runs,
+// and once stopped no process of its group is left (checked by PID) and its port can be bound
+// again. A leaked process fails these tests.
+import net from 'node:net';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { loadConfig } from '@il/config';
+// @ts-expect-error: plain ESM scripts with JSDoc types, no declaration files
+import { groupMembers, liveGroups, portAnswers, portIsFree, startProcess, stopProcess, waitForPort } from '../lib/proc.mjs';
+// @ts-expect-error: as above
+import { startBackend, subject } from '../lib/subjects.mjs';
+// @ts-expect-error: as above
+import * as configs from '../lib/configs.mjs';
+
+interface Proc {
+  name: string;
+  pid: number;
+  exit?: { code: number | null; signal: string | null };
+}
+interface StartContext {
+  dir: string;
+  backendPort: number;
+  backendH2Port: number;
+  procs: Proc[];
+  commands: string[];
+  files: { name: string; text: string }[];
+}
+
+const dirs: string[] = [];
+const started: Proc[] = [];
+
+function context(): StartContext {
+  const dir = mkdtempSync(join(tmpdir(), 'il-bench-test-'));
+  dirs.push(dir);
+  return { dir, backendPort: 0, backendH2Port: 0, procs: [], commands: [], files: [] };
+}
+
+/** Sends `text` through 127.0.0.1:port and resolves what comes back (the backend echoes). */
+function roundTrip(port: number, text: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const sock = net.connect({ port, host: '127.0.0.1' });
+    let got = '';
+    const timer = setTimeout(() => {
+      sock.destroy();
+      reject(new Error(`no echo through ${port} within 3 s (got ${JSON.stringify(got)})`));
+    }, 3000);
+    sock.on('data', (d: Buffer) => {
+      got += d.toString();
+      if (got.length >= text.length) {
+        clearTimeout(timer);
+        sock.end();
+        resolve(got);
+      }
+    });
+    sock.on('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+    sock.write(text);
+  });
+}
+
+/** Whether `pid` is a running process (a zombie awaiting its reaper has finished running). */
+function alive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
+/** Stops every process, then asserts none of them, nor any member of their groups, is left. */
+async function stopAndAssertGone(procs: Proc[], ports: number[]) {
+  for (const p of procs) expect(await stopProcess(p)).toBe(true);
+  for (const p of procs) {
+    expect(groupMembers(p.pid), `${p.name} (pgid ${p.pid}) left processes behind`).toEqual([]);
+    expect(alive(p.pid), `${p.name} (pid ${p.pid}) still alive`).toBe(false);
+  }
+  for (const port of ports) expect(await portIsFree(port), `port ${port} still bound`).toBe(true);
+}
+
+afterEach(async () => {
+  // Whatever a failed test left running is stopped here, so one failure does not cascade.
+  for (const p of started.splice(0)) await stopProcess(p);
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+describe('bench harness', () => {
+  it('starts the Node pipe() proxy and HAProxy in front of a backend, and stops them without a trace', async () => {
+    const backend = context();
+    await startBackend('echo', backend);
+    started.push(...backend.procs);
+
+    const ports: number[] = [];
+    const procs: Proc[] = [];
+    for (const id of ['node-pipe', 'haproxy-tcp']) {
+      const ctx = context();
+      ctx.backendPort = backend.backendPort;
+      const port = (await subject(id).start(ctx)) as number;
+      started.push(...ctx.procs);
+      expect(await portAnswers(port)).toBe(true);
+      expect(await roundTrip(port, `hello through ${id}`)).toBe(`hello through ${id}`);
+      ports.push(port);
+      procs.push(...ctx.procs);
+    }
+    await stopAndAssertGone([...procs, ...backend.procs], [...ports, backend.backendPort]);
+    expect(liveGroups()).toEqual([]);
+  });
+
+  it('stops the whole process group: the per-connection children socat forks go too', async () => {
+    const backend = context();
+    await startBackend('echo', backend);
+    started.push(...backend.procs);
+    const ctx = context();
+    ctx.backendPort = backend.backendPort;
+    const port = (await subject('socat').start(ctx)) as number;
+    started.push(...ctx.procs);
+
+    // Hold a connection open so socat has forked a child for it.
+    const held = net.connect({ port, host: '127.0.0.1' });
+    held.on('error', () => {});
+    await new Promise<void>((resolve) => held.once('connect', () => resolve()));
+    const socat = ctx.procs[0] as Proc;
+    const deadline = Date.now() + 3000;
+    while ((groupMembers(socat.pid) as number[]).length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    const members = groupMembers(socat.pid) as number[];
+    expect(members.length).toBeGreaterThanOrEqual(2);
+
+    await stopAndAssertGone([...ctx.procs, ...backend.procs], [port, backend.backendPort]);
+    for (const pid of members) expect(alive(pid), `socat child ${pid} survived`).toBe(false);
+    held.destroy();
+  });
+
+  it('reports a subject that exits before listening, with its exit and its last words', async () => {
+    const proc = startProcess('quitter', process.execPath, ['-e', 'console.error("no listener configured"); process.exit(3)']) as Proc;
+    started.push(proc);
+    await expect(waitForPort(65000, { proc, timeoutMs: 5000 })).rejects.toThrow(/quitter exited \(code 3\) before listening on 65000: no listener configured/);
+    expect(await stopProcess(proc)).toBe(true);
+    expect(groupMembers(proc.pid)).toEqual([]);
+  });
+
+  it('generates il-proxy configs that @il/config accepts', () => {
+    const p = { port: 10000, backendPort: 10001, decapPort: 10002 };
+    const all: Record<string, string> = {
+      tcp: configs.ilTcpProxyConfig(p),
+      internal: configs.ilInternalChainConfig(p),
+      tunnelEncap: configs.ilTunnelEncapConfig(p),
+      tunnelDecap: configs.ilTunnelDecapConfig(p),
+      hcm: configs.ilHcmConfig(p),
+      seedEncap: configs.ilSeedEncapConfig(p),
+      seedDecap: configs.ilSeedDecapConfig(p),
+    };
+    for (const [name, text] of Object.entries(all)) {
+      const { warnings } = loadConfig({ name: `${name}.yaml`, text });
+      expect(warnings, name).toEqual([]);
+    }
+  });
+});
