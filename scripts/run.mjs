@@ -27,6 +27,8 @@ const BENCH_PEERS = [
   { bin: 'wrk', pkg: 'wrk' },
   { bin: 'nginx', pkg: 'nginx-light' },
   { bin: 'nghttpx', pkg: 'nghttp2-proxy' },
+  // nginx's stream module has no program of its own: the path is found as /usr/sbin/../lib/...
+  { bin: '../lib/nginx/modules/ngx_stream_module.so', pkg: 'libnginx-mod-stream' },
 ];
 
 function log(msg) {
