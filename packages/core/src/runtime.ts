@@ -20,6 +20,8 @@ export interface RuntimeOptions {
 
 const INTERNAL_LISTENER_TYPE = 'type.googleapis.com/envoy.extensions.bootstrap.internal_listener.v3.InternalListener';
 const noLog: ComponentLog = () => undefined;
+/** How long shutdown waits for upstream connections to follow their downstreams. */
+const UPSTREAM_CLOSE_GRACE_MS = 1000;
 
 /**
  * A bootstrap brought to life: the internal listener registry (when the InternalListener
@@ -74,9 +76,17 @@ export class Runtime {
     }
   }
 
-  /** Stops accepting, drains for up to `drainTimeMs`, closes what is left, flushes access logs. */
+  /**
+   * Stops accepting, drains for up to `drainTimeMs`, closes what is left, then flushes the
+   * access logs. Filters log a connection when its upstream side has closed too, which comes a
+   * moment after the downstream closes: shutdown waits (briefly) for that, so no line is lost.
+   */
   async shutdown(drainTimeMs = 0): Promise<void> {
     await this.listenerManager.shutdown(drainTimeMs);
+    const deadline = performance.now() + UPSTREAM_CLOSE_GRACE_MS;
+    while (this.clusterManager.clusters().some((c) => c.activeConnections > 0) && performance.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
     this.clusterManager.close();
     await this.accessLogFiles.close();
   }

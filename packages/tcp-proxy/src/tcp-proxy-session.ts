@@ -56,6 +56,9 @@ export class TcpProxySession {
   #upstreamPaused = false;
   #draining = false;
   #lastActivityMs = 0;
+  /** What this session currently adds to the *_bytes_buffered gauges. */
+  #reportedRxBuffered = 0;
+  #reportedTxBuffered = 0;
   #idleTimeoutMs: number;
   #idleTimer: NodeJS.Timeout | undefined;
   #durationTimer: NodeJS.Timeout | undefined;
@@ -189,13 +192,16 @@ export class TcpProxySession {
       stats.downstream_cx_rx_bytes_total.inc(chunk.length);
       if (this.#draining || stream.destroyed) return;
       // Pause reading once the upstream side holds a buffer's worth (per_connection_buffer_limit_bytes).
-      if (!stream.write(chunk) && stream.writableLength >= upstreamLimit && !this.#downstreamPaused) {
+      const more = stream.write(chunk);
+      this.#reportBuffered();
+      if (!more && stream.writableLength >= upstreamLimit && !this.#downstreamPaused) {
         this.#downstreamPaused = true;
         downstream.pause();
         stats.downstream_flow_control_paused_reading_total.inc();
       }
     });
     stream.on('drain', () => {
+      this.#reportBuffered();
       if (!this.#downstreamPaused) return;
       this.#downstreamPaused = false;
       downstream.resume();
@@ -211,7 +217,9 @@ export class TcpProxySession {
       streamInfo.bytesSent += chunk.length;
       stats.downstream_cx_tx_bytes_total.inc(chunk.length);
       if (downstream.destroyed) return;
-      if (!downstream.write(chunk) && downstream.writableLength >= downstreamLimit && !this.#upstreamPaused) {
+      const more = downstream.write(chunk);
+      this.#reportBuffered();
+      if (!more && downstream.writableLength >= downstreamLimit && !this.#upstreamPaused) {
         this.#upstreamPaused = true;
         stream.pause();
         clusterStats?.upstream_flow_control_paused_reading_total.inc();
@@ -219,6 +227,7 @@ export class TcpProxySession {
     });
     downstream.on('drain', () => {
       this.#lastActivityMs = performance.now();
+      this.#reportBuffered();
       if (!this.#upstreamPaused) return;
       this.#upstreamPaused = false;
       stream.resume();
@@ -335,7 +344,30 @@ export class TcpProxySession {
     for (const timer of [this.#idleTimer, this.#durationTimer, this.#retryTimer]) if (timer !== undefined) clearTimeout(timer);
     if (this.#periodicTimer !== undefined) clearInterval(this.#periodicTimer);
     this.#downstream.streamInfo.finish();
+    this.#settings.stats.downstream_cx_rx_bytes_buffered.dec(this.#reportedRxBuffered);
+    this.#settings.stats.downstream_cx_tx_bytes_buffered.dec(this.#reportedTxBuffered);
+    this.#reportedRxBuffered = 0;
+    this.#reportedTxBuffered = 0;
     this.#log('TcpConnectionEnd');
+  }
+
+  /**
+   * Keeps Envoy's gauges current: bytes read from the downstream that wait to go upstream
+   * (rx_bytes_buffered) and bytes from the upstream that wait to reach the downstream
+   * (tx_bytes_buffered). Both stay bounded by the buffer limits plus one chunk.
+   */
+  #reportBuffered(): void {
+    const stats = this.#settings.stats;
+    const rx = this.#upstream?.stream.writableLength ?? 0;
+    const tx = this.#downstream.socket.writableLength;
+    if (rx !== this.#reportedRxBuffered) {
+      stats.downstream_cx_rx_bytes_buffered.inc(rx - this.#reportedRxBuffered);
+      this.#reportedRxBuffered = rx;
+    }
+    if (tx !== this.#reportedTxBuffered) {
+      stats.downstream_cx_tx_bytes_buffered.inc(tx - this.#reportedTxBuffered);
+      this.#reportedTxBuffered = tx;
+    }
   }
 
   #log(type: string): void {
