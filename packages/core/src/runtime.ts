@@ -18,7 +18,6 @@ export interface RuntimeOptions {
   drainStrategy?: DrainStrategy | undefined;
 }
 
-const INTERNAL_LISTENER_TYPE = 'type.googleapis.com/envoy.extensions.bootstrap.internal_listener.v3.InternalListener';
 const noLog: ComponentLog = () => undefined;
 /** How long shutdown waits for upstream connections to follow their downstreams. */
 const UPSTREAM_CLOSE_GRACE_MS = 1000;
@@ -40,9 +39,10 @@ export class Runtime {
   constructor(readonly bootstrap: Bootstrap, options: RuntimeOptions) {
     const log = options.log ?? (() => noLog);
     this.store = options.store ?? new Store();
-    const extension = bootstrap.bootstrap_extensions.find((e) => e.typed_config['@type'] === INTERNAL_LISTENER_TYPE);
+    // InternalListener is the only bootstrap extension @il/config accepts.
+    const extension = bootstrap.bootstrap_extensions[0]?.typed_config;
     if (extension !== undefined) {
-      const bufferSizeBytes = extension.typed_config.buffer_size_kb * 1024;
+      const bufferSizeBytes = extension.buffer_size_kb * 1024;
       this.registry = new InternalListenerRegistry({ bufferSizeBytes });
       log('main')('debug', `Internal client connection buffer size ${bufferSizeBytes}`);
     }
