@@ -1,1 +1,5 @@
-export {};
+export { ProxyServer, networkFilterFactories, componentLog } from './server/proxy-server.js';
+export { adminContext } from './server/admin-context.js';
+export * from './cli/index.js';
+export * from './admin/index.js';
+export * from './logging/index.js';
