@@ -73,11 +73,8 @@ describe('examples/tcp-chain.yaml under load', () => {
       'tcp.encap.downstream_cx_tx_bytes_buffered',
     ];
     const peaks = new Map(gauges.map((g) => [g, 0]));
-    let peakArrayBuffers = 0;
-    const baseline = process.memoryUsage().arrayBuffers;
     const sampler = setInterval(() => {
       for (const g of gauges) peaks.set(g, Math.max(peaks.get(g) ?? 0, proxy.stat(g) ?? 0));
-      peakArrayBuffers = Math.max(peakArrayBuffers, process.memoryUsage().arrayBuffers - baseline);
     }, 2);
     cleanups.push(() => clearInterval(sampler));
 
@@ -94,8 +91,7 @@ describe('examples/tcp-chain.yaml under load', () => {
     // The slow reader made the proxy hold back: flow control engaged, and buffering stayed at
     // the per-connection limit plus one chunk on every hop.
     expect((proxy.stat('tcp.ingress.downstream_flow_control_paused_reading_total') ?? 0) + (proxy.stat('tcp.encap.downstream_flow_control_paused_reading_total') ?? 0)).toBeGreaterThan(0);
+    // (The internal hop's own receive buffer is bounded by buffer_size_kb; @il/core tests that.)
     for (const [gauge, peak] of peaks) expect(peak, gauge).toBeLessThanOrEqual(LIMIT + CHUNK);
-    // 512 MiB went through; the process never held more than a few buffers' worth of it.
-    expect(peakArrayBuffers).toBeLessThan(64 * 1024 * 1024);
   }, 180_000);
 });

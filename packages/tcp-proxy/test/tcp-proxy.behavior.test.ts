@@ -267,35 +267,35 @@ describe('TcpProxy', () => {
   it('the drainer flushes what the client sent to a slow upstream after the client is gone', async () => {
     const port = await freePort();
     const payload = randomBytes(16 * 1024 * 1024);
-    let receivedHash: Promise<{ hash: string; length: number }> | undefined;
+    let upstreamSocket: net.Socket | undefined;
     const upstream = await upstreamServer((socket) => {
-      // Answers and half-closes at once, then reads slowly: the client finishes and goes away
-      // while the proxy still holds bytes for this upstream.
+      // Answers and half-closes at once, and reads nothing yet: the client finishes and goes
+      // away while the proxy still holds bytes for this upstream.
+      socket.pause();
       socket.end('bye');
-      receivedHash = new Promise((resolve) => {
-        const hash = createHash('sha256');
-        let length = 0;
-        socket.on('data', (chunk: Buffer) => {
-          hash.update(chunk);
-          length += chunk.length;
-          socket.pause();
-          setTimeout(() => socket.resume(), 2);
-        });
-        socket.on('end', () => resolve({ hash: hash.digest('hex'), length }));
-      });
+      upstreamSocket = socket;
     });
     cleanups.push(upstream.close);
-    const proxy = await proxyOf(tcpListener('front', port, 'front', 'slow'), cluster('slow', tcp(upstream.port)), false);
+    // A large upstream buffer limit lets the proxy read all 16 MiB while the upstream is stalled.
+    const proxy = await proxyOf(
+      tcpListener('front', port, 'front', 'slow'),
+      cluster('slow', tcp(upstream.port), '    per_connection_buffer_limit_bytes: 67108864\n'),
+      false,
+    );
     const client = net.connect(port, '127.0.0.1');
     const answer = collect(client);
     client.end(payload);
     expect((await answer).toString()).toBe('bye');
     await once(client, 'close');
-    await waitFor(() => receivedHash !== undefined, 5000, 'the upstream connection');
-    const received = await (receivedHash as Promise<{ hash: string; length: number }>);
-    expect(received.length).toBe(payload.length);
-    expect(received.hash).toBe(createHash('sha256').update(payload).digest('hex'));
+    await waitFor(() => proxy.stat(`listener.127.0.0.1_${port}.downstream_cx_active`) === 0, 5000, 'the downstream to close');
     expect(proxy.stat('tcp.front.upstream_flush_total')).toBe(1);
+    expect(proxy.stat('tcp.front.upstream_flush_active')).toBe(1);
+    const socket = upstreamSocket as net.Socket;
+    const received = collect(socket);
+    socket.resume();
+    const data = await received;
+    expect(data.length).toBe(payload.length);
+    expect(createHash('sha256').update(data).digest('hex')).toBe(createHash('sha256').update(payload).digest('hex'));
     await waitFor(() => proxy.stat('tcp.front.upstream_flush_active') === 0, 5000, 'the drainer to finish');
   });
 });
