@@ -1,26 +1,11 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAdmin } from '../src/admin/server.js';
 import { fakeContext, startFake, type Running } from './admin-helpers.js';
-
-interface PromSample {
-  labels?: Record<string, string>;
-  value?: string;
-  buckets?: Record<string, string>;
-  count?: string;
-  sum?: string;
-}
-interface PromFamily {
-  name: string;
-  type: string;
-  metrics: PromSample[];
-}
-// A CommonJS package without types: the real Prometheus text-format parser used to check /stats/prometheus.
-const parsePrometheus = createRequire(import.meta.url)('parse-prometheus-text-format') as (text: string) => PromFamily[];
+import { parsePrometheus } from './prometheus-parser.js';
 
 const POST_ONLY = ['/quitquitquit', '/healthcheck/fail', '/healthcheck/ok', '/drain_listeners', '/reopen_logs'];
 const ALL_PATHS = ['/', '/clusters', '/config_dump', '/help', '/listeners', '/logging', '/ready', '/runtime', '/server_info', '/stats', '/stats/prometheus', ...POST_ONLY];
