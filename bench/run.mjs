@@ -5,13 +5,13 @@
 // (with --write, the default for full runs) writes BENCHMARKS.md and bench/chart.svg. Everything
 // it starts is stopped by process group, also on failure and on Ctrl-C; the whole run is bounded.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { machineInfo } from './lib/machine.mjs';
 import { installExitHandlers, killAllNow, runCommand } from './lib/proc.mjs';
 import { chartSvg, markdownReport, textReport } from './lib/report.mjs';
-import { runBench } from './lib/runner.mjs';
+import { runBenches } from './lib/runner.mjs';
 import { SECTIONS, SECTION_NAMES } from './lib/sections.mjs';
 import { ROOT } from './lib/subjects.mjs';
 
@@ -57,6 +57,7 @@ const tmp = mkdtempSync(join(tmpdir(), 'il-bench-'));
 process.on('exit', () => rmSync(tmp, { recursive: true, force: true }));
 
 const started = new Date();
+const loadAtStart = loadavg()[0] ?? 0;
 const deadline = Date.now() + budgetSeconds * 1000;
 const log = (/** @type {string} */ line) => process.stderr.write(`${line}\n`);
 log(`[bench] sections: ${only.join(', ')}; ${rounds} rounds${quick ? ', quick' : ''}; budget ${budgetSeconds} s; scratch ${tmp}`);
@@ -69,21 +70,29 @@ let socket;
 /** @type {import('./lib/runner.mjs').BenchResult[]} */
 const results = [];
 try {
-  for (const section of SECTION_NAMES.filter((s) => only.includes(s))) {
-    if (section === 'socket') {
-      log('\n== User-space socket pair microbenchmark');
-      const r = await runCommand(process.execPath, [join(ROOT, 'bench/socket/pair.mjs'), ...socketArgs], quick ? 60_000 : 180_000);
-      try {
-        socket = r.timedOut ? { error: 'timed out' } : JSON.parse(r.stdout);
-      } catch {
-        socket = { error: `exit ${r.code}: ${r.stderr.trim().split('\n').slice(-3).join(' | ').slice(0, 300)}` };
-      }
-      log(socket?.error ? `  failed: ${socket.error}` : '  done');
+  if (only.includes('socket')) {
+    log('\n== User-space socket pair microbenchmark');
+    const r = await runCommand(process.execPath, [join(ROOT, 'bench/socket/pair.mjs'), ...socketArgs], quick ? 60_000 : 180_000);
+    try {
+      socket = r.timedOut ? { error: 'timed out' } : JSON.parse(r.stdout);
+    } catch {
+      socket = { error: `exit ${r.code}: ${r.stderr.trim().split('\n').slice(-3).join(' | ').slice(0, 300)}` };
     }
-    for (const bench of SECTIONS[section] ?? []) {
-      results.push(await runBench(bench, { rounds, quick, deadline, tmp, log }));
-    }
+    log(socket?.error ? `  failed: ${socket.error}` : '  done');
   }
+  // Benches with the same load generator and backend run as one, so a subject that several of
+  // them compare against (HAProxy, il-proxy TcpProxy) is measured once per round for all of them.
+  const benches = SECTION_NAMES.filter((s) => only.includes(s)).flatMap((s) => SECTIONS[s] ?? []);
+  /** @type {Map<string, import('./lib/runner.mjs').Bench[]>} */
+  const groups = new Map();
+  for (const b of benches) {
+    const key = `${b.load}/${b.tcpBackend ?? 'iperf3'}`;
+    groups.set(key, [...(groups.get(key) ?? []), b]);
+  }
+  /** @type {Map<string, import('./lib/runner.mjs').BenchResult>} */
+  const byId = new Map();
+  for (const group of groups.values()) for (const r of await runBenches(group, { rounds, quick, deadline, tmp, log })) byId.set(r.bench.id, r);
+  for (const b of benches) results.push(/** @type {import('./lib/runner.mjs').BenchResult} */ (byId.get(b.id)));
 } finally {
   killAllNow();
 }
@@ -92,9 +101,9 @@ const seconds = (Date.now() - started.getTime()) / 1000;
 process.stdout.write(`${textReport(results, socket)}\n\n[bench] ${Math.round(seconds)} s\n`);
 
 if (write) {
-  const machine = machineInfo();
+  const machine = { ...machineInfo(), load: [loadAtStart, loadavg()[0] ?? 0] };
   const argv = process.argv.slice(2);
   writeFileSync(join(ROOT, 'BENCHMARKS.md'), markdownReport({ results, socket, machine, argv, rounds, quick, started, seconds, socketCommand }));
-  writeFileSync(join(ROOT, 'bench/chart.svg'), chartSvg(results, socket, `${machine.cpu}, ${machine.cores} cores, Node ${machine.node}, ${started.toISOString().slice(0, 10)}, ${rounds} rounds`));
+  writeFileSync(join(ROOT, 'bench/chart.svg'), chartSvg(results, socket, `${machine.cpu}, ${machine.cores} cores, Node ${machine.node}, ${started.toISOString().slice(0, 10)}, ${rounds} round${rounds === 1 ? '' : 's'}`));
   process.stderr.write('[bench] wrote BENCHMARKS.md and bench/chart.svg\n');
 }

@@ -23,6 +23,9 @@ function cpuModel() {
 
 export function machineInfo() {
   const git = spawnSync('git', ['-C', ROOT, 'rev-parse', '--short', 'HEAD'], { encoding: 'utf8' });
+  const dirty = spawnSync('git', ['-C', ROOT, 'status', '--porcelain', '--', 'apps', 'packages'], { encoding: 'utf8' });
+  const commit = git.status === 0 ? git.stdout.trim() : 'unknown';
+  const tree = dirty.stdout?.trim() ? ' plus uncommitted changes in apps/ and packages/' : '';
   const undici = JSON.parse(readFileSync(join(ROOT, 'node_modules/undici/package.json'), 'utf8')).version;
   return {
     cpu: cpuModel(),
@@ -30,9 +33,9 @@ export function machineInfo() {
     memoryGiB: Math.round(os.totalmem() / 2 ** 30),
     kernel: `${os.type()} ${os.release()}`,
     node: process.version,
-    commit: git.status === 0 ? git.stdout.trim() : 'unknown',
+    commit,
     versions: {
-      'il-proxy': `apps/proxy at ${git.status === 0 ? git.stdout.trim() : 'unknown'}`,
+      'il-proxy': `apps/proxy/dist as built from commit ${commit}${tree}`,
       HAProxy: version('haproxy', ['-v'], /HAProxy version \S+/),
       nginx: version('nginx', ['-v'], /nginx\/\S+/),
       nghttpx: version('nghttpx', ['--version'], /nghttp2\/\S+/),

@@ -182,8 +182,15 @@ export function installExitHandlers() {
   for (const sig of /** @type {NodeJS.Signals[]} */ (['SIGINT', 'SIGTERM', 'SIGHUP'])) {
     process.on(sig, () => {
       process.stderr.write(`\n[bench] ${sig}: stopping ${live.size} process group(s)\n`);
+      const exits = [...live.values()].map((p) => p.exited);
       killAllNow();
-      process.exit(130);
+      // Wait (briefly) for the leaders to exit, so that they are reaped here rather than left
+      // as zombies for init.
+      const timer = setTimeout(() => process.exit(130), 2000);
+      void Promise.all(exits).then(() => {
+        clearTimeout(timer);
+        process.exit(130);
+      });
     });
   }
   process.on('uncaughtException', (err) => {
@@ -289,10 +296,11 @@ export async function waitForPort(port, opts = {}) {
   throw new Error(`${proc?.name ?? 'nothing'} did not listen on 127.0.0.1:${port} within ${timeoutMs} ms${proc ? tail(proc) : ''}`);
 }
 
-/** @param {Proc} proc */
-function tail(proc) {
+/** The last line the process printed, without an Envoy-style log prefix, for error messages. */
+function tail(/** @type {Proc} */ proc) {
   const lines = proc.output().trim().split('\n').filter(Boolean);
-  return lines.length ? `: ${lines.slice(-2).join(' | ').slice(0, 300)}` : '';
+  const last = lines.at(-1)?.replace(/^(\[[^\]]*\])+\s*/, '');
+  return last ? `: ${last.slice(0, 240)}` : '';
 }
 
 /**
@@ -307,7 +315,17 @@ export function runCommand(cmd, args, timeoutMs) {
     const child = spawn(cmd, args, { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
     const pid = child.pid ?? -1;
     /** @type {Proc} */
-    const entry = /** @type {any} */ ({ name: cmd, pid, child });
+    const entry = {
+      name: cmd,
+      pid,
+      child,
+      exit: undefined,
+      output: () => '',
+      exited: new Promise((res) => {
+        child.once('exit', (code, signal) => res((entry.exit = { code, signal })));
+        child.once('error', () => res((entry.exit = { code: 127, signal: null })));
+      }),
+    };
     if (pid > 0) live.set(pid, entry);
     let stdout = '';
     let stderr = '';

@@ -136,7 +136,7 @@ export function evaluateTargets(results, socket) {
     if (t.peer) {
       const r = ratio(br, /** @type {string} */ (t.subject), t.peer);
       if (!r) return out('no round with both figures', 'unmeasured');
-      return out(`${fmtRange(r)}×`, check(r.median) ? 'met' : 'not met');
+      return out(`${fmt(r.median)}× (${fmt(r.min)}–${fmt(r.max)})`, check(r.median) ? 'met' : 'not met');
     }
     const m = summarize(figures(/** @type {SubjectResult} */ (s), /** @type {keyof Measurement} */ (t.metric)));
     if (!m) return out('no figure', 'unmeasured');
@@ -166,19 +166,24 @@ export function textTable(t) {
     ),
   };
   const widths = t.headers.map((h, i) => Math.max(h.length, ...t.rows.map((r) => (r[i] ?? '').length)));
-  // Columns of figures are right-aligned, columns of words left-aligned.
-  const numeric = t.headers.map((_, i) => i > 0 && t.rows.every((r) => /^([\d—]|1 \(peer\)|unavailable|failed|not run)/.test(r[i] ?? '')));
+  const numeric = numericColumns(t);
   const line = (/** @type {string[]} */ cells) =>
     cells.map((c, i) => (numeric[i] ? c.padStart(/** @type {number} */ (widths[i])) : c.padEnd(/** @type {number} */ (widths[i])))).join('  ').trimEnd();
   return [line(t.headers), widths.map((w) => '-'.repeat(w)).join('  '), ...t.rows.map(line), ...notes].join('\n');
 }
 
+/** Columns of figures are right-aligned, columns of words left-aligned. @param {Table} t */
+function numericColumns(t) {
+  return t.headers.map((_, i) => i > 0 && t.rows.every((r) => /^([\d—]|1 \(peer\)|unavailable|failed|not run)/.test(r[i] ?? '')));
+}
+
 /** @param {Table} t */
 export function markdownTable(t) {
   const esc = (/** @type {string} */ c) => c.replace(/\|/g, '\\|');
+  const numeric = numericColumns(t);
   return [
     `| ${t.headers.map(esc).join(' | ')} |`,
-    `|${t.headers.map((_, i) => (i === 0 ? ' --- ' : ' ---: ')).join('|')}|`,
+    `|${numeric.map((n) => (n ? ' ---: ' : ' --- ')).join('|')}|`,
     ...t.rows.map((r) => `| ${r.map(esc).join(' | ')} |`),
   ].join('\n');
 }
@@ -254,7 +259,7 @@ export function chartSvg(results, socket, caption) {
       body.push(`<text x="${(x(median) + 6).toFixed(1)}" y="${y + 14}">${fmt(median)}×${median > MAX ? ' →' : ''}</text>`);
     } else {
       const why = 'why' in it && it.why ? it.why : 'no figure';
-      body.push(`<text x="${LABEL + 4}" y="${y + 14}" fill="#888">${xmlEscape(why.length > 70 ? `${why.slice(0, 69)}…` : why)}</text>`);
+      body.push(`<text x="${LABEL + 4}" y="${y + 14}" fill="#777" stroke="#fff" stroke-width="3" paint-order="stroke">${xmlEscape(why.length > 70 ? `${why.slice(0, 69)}…` : why)}</text>`);
     }
     y += ROW;
   }
@@ -280,7 +285,8 @@ ${body.join('\n')}
 
 /**
  * @param {{
- *   results: BenchResult[], socket: SocketResult | undefined, machine: ReturnType<typeof import('./machine.mjs').machineInfo>,
+ *   results: BenchResult[], socket: SocketResult | undefined,
+ *   machine: ReturnType<typeof import('./machine.mjs').machineInfo> & {load: number[]},
  *   argv: string[], rounds: number, quick: boolean, started: Date, seconds: number, socketCommand: string,
  * }} o
  */
@@ -290,7 +296,7 @@ export function markdownReport(o) {
   L.push('# Benchmarks', '');
   L.push(
     `Written by \`node bench/run.mjs${o.argv.length ? ` ${o.argv.join(' ')}` : ''}\` (\`pnpm bench\`) on ${o.started.toISOString().slice(0, 16).replace('T', ' ')} UTC, ` +
-      `${o.rounds} rounds${o.quick ? ' (--quick)' : ''}, ${Math.round(o.seconds / 60)} minutes. Every figure is the median over the rounds with min–max ` +
+      `${o.rounds} round${o.rounds === 1 ? '' : 's'}${o.quick ? ' (--quick)' : ''}, ${(o.seconds / 60).toFixed(1)} minutes. Every figure is the median over the rounds with min–max ` +
       'in parentheses; every ratio is taken between two subjects of the same round, then summarized. Subjects are interleaved ' +
       'round by round (A B C A B C ...), each measurement with a freshly started subject and backend on free 127.0.0.1 ports. ' +
       'The chart of the ratios is [bench/chart.svg](bench/chart.svg).',
@@ -302,6 +308,10 @@ export function markdownReport(o) {
   L.push(`- Kernel: ${machine.kernel}`);
   L.push(`- Node.js: ${machine.node}`);
   for (const [k, v] of Object.entries(machine.versions)) L.push(`- ${k}: ${v}`);
+  L.push(
+    `- Load average (1 min) at the start and the end of the run: ${machine.load.map((x) => x.toFixed(2)).join(' and ')}. ` +
+      'Anything else running on the machine (builds, tests) competes with the subjects for the 2 cores and widens the min–max ranges.',
+  );
   L.push('');
 
   L.push('## Targets', '');

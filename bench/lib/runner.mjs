@@ -19,6 +19,7 @@ import { startBackend, subject as subjectById } from './subjects.mjs';
  * @property {'iperf3' | 'echo'} [tcpBackend]   backend of subjects that need a TCP one
  * @property {string[]} subjects    subject ids, in table order
  * @property {string[]} peers       ratio peers (subject ids), first one is the chart's
+ * @property {number} [quickRounds]  fewer rounds under --quick (a slow bench whose figure barely varies)
  */
 
 /**
@@ -65,7 +66,7 @@ import { startBackend, subject as subjectById } from './subjects.mjs';
 /** Load settings: full runs measure longer and warm up first. */
 export function loadSettings(/** @type {boolean} */ quick) {
   return quick
-    ? { iperfSeconds: 1, iperfOmit: 0, httpSeconds: 2, warmupSeconds: 1, connections: 50, h2Clients: 10, h2Streams: 10, idleTunnels: 2000 }
+    ? { iperfSeconds: 1, iperfOmit: 0, httpSeconds: 1, warmupSeconds: 1, connections: 50, h2Clients: 10, h2Streams: 10, idleTunnels: 1000 }
     : { iperfSeconds: 5, iperfOmit: 1, httpSeconds: 5, warmupSeconds: 1, connections: 50, h2Clients: 10, h2Streams: 10, idleTunnels: 10_000 };
 }
 
@@ -159,32 +160,70 @@ async function idleTunnels(port, count, procs, timeoutMs) {
 }
 
 /**
+ * Drives a started subject with the bench's load and reads its figures.
+ * @param {Bench} bench @param {number} port @param {Proc[]} procs the subject's processes
+ * @param {Settings} settings @param {string} dir scratch directory
+ * @returns {Promise<Measurement>}
+ */
+async function applyLoad(bench, port, procs, settings, dir) {
+  const s = loadSettings(settings.quick);
+  if (bench.load === 'idle') {
+    const r = await idleTunnels(port, s.idleTunnels, procs, settings.quick ? 20_000 : 60_000);
+    return { ok: true, ...r, rssMiB: rssOf(procs) / 2 ** 20 };
+  }
+  const logFile = join(dir, 'h2load.log');
+  const run = async (/** @type {number} */ seconds) =>
+    bench.load === 'iperf3'
+      ? iperf3({ port, seconds, omit: s.iperfOmit })
+      : bench.load === 'wrk'
+        ? wrk({ port, seconds, connections: s.connections, threads: 1 })
+        : h2load({ port, seconds, clients: s.h2Clients, streams: s.h2Streams, logFile });
+  if (s.warmupSeconds && bench.load !== 'iperf3') await run(s.warmupSeconds);
+  const cpu0 = cpuOf(procs);
+  const r = await run(bench.load === 'iperf3' ? s.iperfSeconds : s.httpSeconds);
+  const cpu = cpuOf(procs) - cpu0;
+  const dead = procs.find((p) => p.exit);
+  if (dead) throw new LoadError(`${dead.name} exited during the load (code ${dead.exit?.code})`);
+  const own = procs.length > 0; // direct has no process of its own: no CPU or RSS figure rather than a zero
+  return {
+    ok: true,
+    throughput: r.throughput,
+    p50Ms: r.p50Ms,
+    p99Ms: r.p99Ms,
+    cpuPerUnit: !own ? undefined : bench.load === 'iperf3' ? cpu / (r.units / 1e9) : (cpu * 1000) / (r.units / 1000),
+    rssMiB: own ? rssOf(procs) / 2 ** 20 : undefined,
+    note: r.note,
+  };
+}
+
+/**
  * One measurement: backend + subject up, warm-up, load, figures, everything stopped.
  * @param {Bench} bench @param {Subject} subj @param {Settings} settings @param {number} round
  * @param {SubjectResult} record  its commands and files are filled in on the first start
  * @returns {Promise<Measurement & {startFailed?: boolean}>}
  */
 async function measure(bench, subj, settings, round, record) {
-  const s = loadSettings(settings.quick);
-  const dir = join(settings.tmp, `${bench.id}-${subj.id}-${round}`);
+  const dir = join(settings.tmp, `${bench.load}-${subj.id}-${round}`);
   mkdirSync(join(dir, 'backend'), { recursive: true });
   /** @type {StartContext} */
   const backend = { dir: join(dir, 'backend'), backendPort: 0, backendH2Port: 0, procs: [], commands: [], files: [] };
   /** @type {StartContext} */
   const ctx = { dir, backendPort: 0, backendH2Port: 0, procs: [], commands: [], files: [] };
   /** @type {Measurement & {startFailed?: boolean}} */
-  let result;
+  let result = { ok: false, error: 'not measured' };
+  /** @type {string[]} */
+  let leaked = [];
   try {
     const kind = subj.backend === 'tcp' ? (bench.tcpBackend ?? 'iperf3') : subj.backend;
     await startBackend(kind, backend);
     ctx.backendPort = backend.backendPort;
     ctx.backendH2Port = backend.backendH2Port;
-    /** @type {number} */
+    /** @type {number | undefined} */
     let port;
     try {
       port = await subj.start(ctx);
     } catch (err) {
-      return (result = { ok: false, startFailed: true, error: err instanceof Error ? err.message : String(err) });
+      result = { ok: false, startFailed: true, error: err instanceof Error ? err.message : String(err) };
     } finally {
       if (record.commands.length === 0 && ctx.commands.length > 0) {
         record.commands.push(...ctx.commands);
@@ -193,72 +232,57 @@ async function measure(bench, subj, settings, round, record) {
         record.backendFiles.push(...backend.files);
       }
     }
-    if (bench.load === 'idle') {
-      const r = await idleTunnels(port, s.idleTunnels, ctx.procs, settings.quick ? 20_000 : 60_000);
-      result = { ok: true, ...r, rssMiB: rssOf(ctx.procs) / 2 ** 20 };
-    } else {
-      const logFile = join(dir, 'h2load.log');
-      const run = async (/** @type {number} */ seconds) =>
-        bench.load === 'iperf3'
-          ? iperf3({ port, seconds, omit: s.iperfOmit })
-          : bench.load === 'wrk'
-            ? wrk({ port, seconds, connections: s.connections, threads: 1 })
-            : h2load({ port, seconds, clients: s.h2Clients, streams: s.h2Streams, logFile });
-      if (s.warmupSeconds && bench.load !== 'iperf3') await run(s.warmupSeconds);
-      const cpu0 = cpuOf(ctx.procs);
-      const r = await run(bench.load === 'iperf3' ? s.iperfSeconds : s.httpSeconds);
-      const cpu = cpuOf(ctx.procs) - cpu0;
-      const dead = ctx.procs.find((p) => p.exit);
-      if (dead) throw new LoadError(`${dead.name} exited during the load (code ${dead.exit?.code})`);
-      result = {
-        ok: true,
-        throughput: r.throughput,
-        p50Ms: r.p50Ms,
-        p99Ms: r.p99Ms,
-        // direct has no process of its own: no CPU or RSS figure rather than a zero
-        cpuPerUnit: ctx.procs.length === 0 ? undefined : bench.load === 'iperf3' ? cpu / (r.units / 1e9) : (cpu * 1000) / (r.units / 1000),
-        rssMiB: ctx.procs.length === 0 ? undefined : rssOf(ctx.procs) / 2 ** 20,
-        note: r.note,
-      };
-    }
+    if (port !== undefined) result = await applyLoad(bench, port, ctx.procs, settings, dir);
   } catch (err) {
     result = { ok: false, error: err instanceof Error ? err.message : String(err) };
   } finally {
-    const leaked = await stopAll([...backend.procs, ...ctx.procs]);
-    if (leaked.length > 0) {
-      settings.log(`  !! could not stop: ${leaked.join(', ')}`);
-      // A measurement whose processes outlived it would skew every later one: stop the run.
-      throw new Error(`process groups survived SIGKILL: ${leaked.join(', ')}`);
-    }
+    leaked = await stopAll([...backend.procs, ...ctx.procs]);
     rmSync(dir, { recursive: true, force: true });
+  }
+  if (leaked.length > 0) {
+    settings.log(`  !! could not stop: ${leaked.join(', ')}`);
+    // A measurement whose processes outlived it would skew every later one: stop the run.
+    throw new Error(`process groups survived SIGKILL: ${leaked.join(', ')}`);
   }
   return result;
 }
 
 /**
- * Runs a bench: subjects interleaved round by round. A subject that is missing on this machine,
- * or that fails to start before it ever measured, is reported as unavailable and not retried.
- * @param {Bench} bench @param {Settings} settings
- * @returns {Promise<BenchResult>}
+ * Runs benches that share a load generator and backend as one: every distinct subject of them is
+ * measured once per round, interleaved (A B C A B C ...), and each bench's table and ratios are
+ * drawn from those shared rounds. A subject missing on this machine, or failing to start before
+ * it ever measured, is reported as unavailable and not retried.
+ * @param {Bench[]} benches   all with the same `load` and `tcpBackend`
+ * @param {Settings} settings
+ * @returns {Promise<BenchResult[]>}
  */
-export async function runBench(bench, settings) {
-  const subjects = bench.subjects.map((id) => {
-    const subject = subjectById(id);
-    /** @type {SubjectResult} */
-    const r = { subject, rounds: [], commands: [], backendCommands: [], files: [], backendFiles: [] };
-    const missing = subject.missing?.();
-    if (missing) r.unavailable = missing;
-    return r;
-  });
-  settings.log(`\n== ${bench.title}`);
-  for (let round = 0; round < settings.rounds; round++) {
-    for (const r of subjects) {
+export async function runBenches(benches, settings) {
+  const first = benches[0];
+  if (!first) return [];
+  /** @type {Map<string, SubjectResult>} */
+  const pool = new Map();
+  for (const bench of benches) {
+    for (const id of bench.subjects) {
+      if (pool.has(id)) continue;
+      const subject = subjectById(id);
+      /** @type {SubjectResult} */
+      const r = { subject, rounds: [], commands: [], backendCommands: [], files: [], backendFiles: [] };
+      const missing = subject.missing?.();
+      if (missing) r.unavailable = missing;
+      pool.set(id, r);
+    }
+  }
+  settings.log(`\n== ${benches.map((b) => b.title).join('\n== ')}`);
+  const quickRounds = settings.quick ? Math.min(...benches.map((b) => b.quickRounds ?? settings.rounds)) : settings.rounds;
+  const rounds = Math.min(settings.rounds, quickRounds);
+  for (let round = 0; round < rounds; round++) {
+    for (const r of pool.values()) {
       if (r.unavailable) continue;
       if (Date.now() > settings.deadline) {
         r.rounds[round] = { ok: false, error: 'not run: time budget used up' };
         continue;
       }
-      const m = await measure(bench, r.subject, settings, round, r);
+      const m = await measure(first, r.subject, settings, round, r);
       const ever = r.rounds.some((x) => x?.ok);
       if (!m.ok && m.startFailed && !ever) {
         r.unavailable = m.error ?? 'did not start';
@@ -267,10 +291,14 @@ export async function runBench(bench, settings) {
       }
       delete m.startFailed;
       r.rounds[round] = m;
-      settings.log(`  ${r.subject.id.padEnd(20)} round ${round + 1}: ${describe(bench, m)}`);
+      settings.log(`  ${r.subject.id.padEnd(20)} round ${round + 1}: ${describe(first, m)}`);
     }
   }
-  return { bench, subjects, loadCommand: loadCommandLine(bench, settings.quick) };
+  return benches.map((bench) => ({
+    bench,
+    subjects: bench.subjects.map((id) => /** @type {SubjectResult} */ (pool.get(id))),
+    loadCommand: loadCommandLine(bench, settings.quick),
+  }));
 }
 
 /** One line of progress. */

@@ -54,6 +54,7 @@ export const SECTIONS = {
       tcpBackend: 'echo',
       subjects: ['il-tunnel'],
       peers: [],
+      quickRounds: 1,
     },
   ],
   http1: [

@@ -16,8 +16,10 @@ const server = http.createServer({ keepAliveTimeout: 60_000 }, (req, res) => {
   pool
     .request({ method: /** @type {import('undici').Dispatcher.HttpMethod} */ (req.method), path: req.url ?? '/', headers, body: hasBody ? req : null })
     .then(({ statusCode, headers: upHeaders, body }) => {
-      for (const k of Object.keys(upHeaders)) if (HOP_BY_HOP.has(k)) delete upHeaders[k];
-      res.writeHead(statusCode, /** @type {http.OutgoingHttpHeaders} */ (upHeaders));
+      /** @type {http.OutgoingHttpHeaders} */
+      const out = {};
+      for (const [k, v] of Object.entries(upHeaders)) if (v !== undefined && !HOP_BY_HOP.has(k)) out[k] = v;
+      res.writeHead(statusCode, out);
       body.pipe(res);
     })
     .catch(() => {

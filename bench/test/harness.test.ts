@@ -7,26 +7,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '@il/config';
-// @ts-expect-error: plain ESM scripts with JSDoc types, no declaration files
 import { groupMembers, liveGroups, portAnswers, portIsFree, startProcess, stopProcess, waitForPort } from '../lib/proc.mjs';
-// @ts-expect-error: as above
 import { startBackend, subject } from '../lib/subjects.mjs';
-// @ts-expect-error: as above
 import * as configs from '../lib/configs.mjs';
+import type { Proc } from '../lib/proc.mjs';
+import type { StartContext } from '../lib/subjects.mjs';
 
-interface Proc {
-  name: string;
-  pid: number;
-  exit?: { code: number | null; signal: string | null };
-}
-interface StartContext {
-  dir: string;
-  backendPort: number;
-  backendH2Port: number;
-  procs: Proc[];
-  commands: string[];
-  files: { name: string; text: string }[];
-}
 
 const dirs: string[] = [];
 const started: Proc[] = [];
@@ -99,7 +85,7 @@ describe('bench harness', () => {
     for (const id of ['node-pipe', 'haproxy-tcp']) {
       const ctx = context();
       ctx.backendPort = backend.backendPort;
-      const port = (await subject(id).start(ctx)) as number;
+      const port = await subject(id).start(ctx);
       started.push(...ctx.procs);
       expect(await portAnswers(port)).toBe(true);
       expect(await roundTrip(port, `hello through ${id}`)).toBe(`hello through ${id}`);
@@ -116,17 +102,18 @@ describe('bench harness', () => {
     started.push(...backend.procs);
     const ctx = context();
     ctx.backendPort = backend.backendPort;
-    const port = (await subject('socat').start(ctx)) as number;
+    const port = await subject('socat').start(ctx);
     started.push(...ctx.procs);
 
     // Hold a connection open so socat has forked a child for it.
     const held = net.connect({ port, host: '127.0.0.1' });
     held.on('error', () => {});
     await new Promise<void>((resolve) => held.once('connect', () => resolve()));
-    const socat = ctx.procs[0] as Proc;
+    const socat = ctx.procs[0];
+    if (!socat) throw new Error('socat did not start');
     const deadline = Date.now() + 3000;
-    while ((groupMembers(socat.pid) as number[]).length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-    const members = groupMembers(socat.pid) as number[];
+    while (groupMembers(socat.pid).length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    const members = groupMembers(socat.pid);
     expect(members.length).toBeGreaterThanOrEqual(2);
 
     await stopAndAssertGone([...ctx.procs, ...backend.procs], [port, backend.backendPort]);
@@ -135,7 +122,7 @@ describe('bench harness', () => {
   });
 
   it('reports a subject that exits before listening, with its exit and its last words', async () => {
-    const proc = startProcess('quitter', process.execPath, ['-e', 'console.error("no listener configured"); process.exit(3)']) as Proc;
+    const proc = startProcess('quitter', process.execPath, ['-e', 'console.error("no listener configured"); process.exit(3)']);
     started.push(proc);
     await expect(waitForPort(65000, { proc, timeoutMs: 5000 })).rejects.toThrow(/quitter exited \(code 3\) before listening on 65000: no listener configured/);
     expect(await stopProcess(proc)).toBe(true);
