@@ -138,7 +138,7 @@ switch (task) {
   case 'test': {
     ensurePeers(TEST_PEERS);
     // Lint and typecheck failures do not stop the tests from running: CI counts the tests either way.
-    const checks = run('pnpm', ['exec', 'turbo', 'run', 'lint', 'typecheck', 'build', '--output-logs=errors-only']);
+    const checks = run('pnpm', ['exec', 'turbo', 'run', 'lint', 'lint:root', 'typecheck', 'typecheck:root', 'build', '--output-logs=errors-only']);
     if (checks.status !== 0) log('lint, typecheck or build failed (see above)');
     const tests = run('pnpm', ['exec', 'vitest', 'run', ...rest]);
     process.exit(checks.status !== 0 ? checks.status || 1 : tests.status);
