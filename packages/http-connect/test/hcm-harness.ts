@@ -6,7 +6,7 @@ import http2 from 'node:http2';
 import net from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from '@il/config';
-import { Runtime, Store, type ComponentLog } from '@il/core';
+import { Runtime, Store, type ComponentLog, type DnsResolver } from '@il/core';
 import { remapPorts } from '../../../test-support/remap-ports.js';
 import { httpConnectionManagerFactory } from '../src/index.js';
 
@@ -15,19 +15,30 @@ export interface RunningProxy {
   store: Store;
   /** The free port that replaced an original port of the config. */
   port(original: number): number;
+  /** The port a listener is bound to (for configs that bind port 0). */
+  listenerPort(name: string): number;
   stat(name: string): number | undefined;
   logs: string[];
   close(): Promise<void>;
 }
 
 /** Starts a config in-process with the HTTP connection manager, its ports remapped to free ones. */
-export async function startProxy(configText: string, options: { drainStrategy?: 'gradual' | 'immediate' } = {}): Promise<RunningProxy> {
-  const { text, ports } = await remapPorts(configText);
+export async function startProxy(
+  configText: string,
+  options: { drainStrategy?: 'gradual' | 'immediate'; remap?: boolean; dnsResolver?: DnsResolver } = {},
+): Promise<RunningProxy> {
+  const { text, ports } = options.remap === false ? { text: configText, ports: new Map<number, number>() } : await remapPorts(configText);
   const { bootstrap } = loadConfig({ text, name: 'test.yaml' });
   const store = new Store();
   const logs: string[] = [];
   const log = (component: string): ComponentLog => (level, message) => logs.push(`[${level}][${component}] ${message}`);
-  const runtime = new Runtime(bootstrap, { filterFactories: [httpConnectionManagerFactory()], store, log, drainStrategy: options.drainStrategy ?? 'immediate' });
+  const runtime = new Runtime(bootstrap, {
+    filterFactories: [httpConnectionManagerFactory()],
+    store,
+    log,
+    drainStrategy: options.drainStrategy ?? 'immediate',
+    dnsResolver: options.dnsResolver,
+  });
   await runtime.start();
   let closed = false;
   return {
@@ -36,6 +47,11 @@ export async function startProxy(configText: string, options: { drainStrategy?: 
     port: (original) => {
       const port = ports.get(original);
       if (port === undefined) throw new Error(`port ${original} is not in the config`);
+      return port;
+    },
+    listenerPort: (name) => {
+      const port = runtime.listenerManager.port(name);
+      if (port === undefined) throw new Error(`no TCP listener named ${name}`);
       return port;
     },
     stat: (name) => store.value(name),
@@ -158,7 +174,7 @@ export async function http2Backend(onStream: (stream: http2.ServerHttp2Stream, h
 }
 
 /** A raw TCP upstream (CONNECT termination target) whose connections are queued for the test. */
-export async function tcpUpstream(): Promise<{ port: number; next: (ms?: number) => Promise<net.Socket>; sockets: net.Socket[]; close: () => Promise<void> }> {
+export async function tcpUpstream(port = 0): Promise<{ port: number; next: (ms?: number) => Promise<net.Socket>; sockets: net.Socket[]; close: () => Promise<void> }> {
   const sockets: net.Socket[] = [];
   const ready: net.Socket[] = [];
   const waiting: Array<(s: net.Socket) => void> = [];
@@ -169,7 +185,10 @@ export async function tcpUpstream(): Promise<{ port: number; next: (ms?: number)
     if (waiter !== undefined) waiter(socket);
     else ready.push(socket);
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', resolve);
+  });
   return {
     port: (server.address() as net.AddressInfo).port,
     sockets,

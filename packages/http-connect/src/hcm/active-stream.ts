@@ -328,7 +328,7 @@ export class ActiveStream implements DownstreamEvents, RouterCallbacks {
   // ---- response --------------------------------------------------------------------------
 
   /** Envoy's ActiveStream::encodeHeaders: date, server, via, request id, drain and close decisions, stats. */
-  encodeHeaders(status: number, headers: HeaderMap, endStream: boolean, options: { tunnel: boolean; trailers: boolean }): void {
+  encodeHeaders(status: number, headers: HeaderMap, endStream: boolean, options: { tunnel: boolean; trailers: boolean; flush: boolean }): void {
     if (this.#finished || this.#downstream.responseStarted) return;
     const settings = this.settings;
     this.#lastActivityMs = performance.now();
@@ -359,7 +359,13 @@ export class ActiveStream implements DownstreamEvents, RouterCallbacks {
       settings.stats.counters.downstream_cx_upgrades_total.inc();
       settings.stats.gauges.downstream_cx_upgrades_active.inc();
     }
-    this.#downstream.respond(status, headers, { endStream, closeConnection: close && this.protocol !== 'HTTP/2', tunnel, trailers: options.trailers });
+    this.#downstream.respond(status, headers, {
+      endStream,
+      closeConnection: close && this.protocol !== 'HTTP/2',
+      tunnel,
+      trailers: options.trailers,
+      flush: options.flush,
+    });
     if (tunnel && settings.flushLogOnTunnelEstablished) this.#log('DownstreamTunnelSuccessfullyEstablished');
     if (endStream) this.#onResponseEnded();
   }
@@ -418,7 +424,7 @@ export class ActiveStream implements DownstreamEvents, RouterCallbacks {
     match?.mutateResponseHeaders(headers, this.streamInfo);
     const headOnly = payload.length === 0 || this.requestHeaders[':method'] === 'HEAD';
     try {
-      this.encodeHeaders(status, headers, headOnly, { tunnel: false, trailers: false });
+      this.encodeHeaders(status, headers, headOnly, { tunnel: false, trailers: false, flush: false });
     } catch (error) {
       this.settings.log('debug', `[C${this.streamInfo.connectionId ?? 0}] local reply failed: ${(error as Error).message}`);
       this.resetStream('no_error');

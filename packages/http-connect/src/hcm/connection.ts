@@ -220,6 +220,9 @@ export class HcmConnection {
     const { stats } = this.settings;
     stats.counters.downstream_cx_http2_total.inc();
     stats.gauges.downstream_cx_http2_active.inc();
+    // The connection manager does not half-close: the client's FIN closes the connection (and
+    // resets its streams), as Envoy's RemoteClose does. node:http2 would keep a half-open socket.
+    this.#socket.once('end', () => this.#destroy());
     this.#codecs.attachHttp2(this, this.#socket);
   }
 

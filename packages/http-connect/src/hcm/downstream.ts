@@ -12,6 +12,18 @@ export type DownstreamResetCode = 'no_error' | 'connect_error';
 /** How a stream ended: normally (false), by the client's RST_STREAM, or with its connection. */
 export type DownstreamAbort = false | 'reset' | 'disconnect';
 
+export interface RespondOptions {
+  endStream: boolean;
+  /** HTTP/1: close the connection after this response. */
+  closeConnection: boolean;
+  /** The payload that follows is raw (a CONNECT's 2xx). */
+  tunnel: boolean;
+  /** HTTP/2: trailers may follow the body. */
+  trailers: boolean;
+  /** Send the headers now rather than with the first payload (a terminated CONNECT or POST). */
+  flush: boolean;
+}
+
 /** What a codec tells the stream that uses it. */
 export interface DownstreamEvents {
   /** The response side can take more data again. */
@@ -41,7 +53,7 @@ export interface DownstreamStream {
    * Sends the response headers. `closeConnection` (HTTP/1) marks the connection to close after
    * this response. `tunnel`: the payload that follows is raw (a CONNECT's 2xx).
    */
-  respond(status: number, headers: HeaderMap, options: { endStream: boolean; closeConnection: boolean; tunnel: boolean; trailers: boolean }): void;
+  respond(status: number, headers: HeaderMap, options: RespondOptions): void;
   /** Writes response payload; false means wait for onDrain. */
   write(chunk: Buffer): boolean;
   /** Ends the response (with trailers on HTTP/2 when `respond` announced them). */
@@ -82,12 +94,14 @@ export class Http1Exchange implements DownstreamStream {
     return this.res.headersSent;
   }
 
-  respond(status: number, headers: HeaderMap, options: { endStream: boolean; closeConnection: boolean }): void {
+  respond(status: number, headers: HeaderMap, options: RespondOptions): void {
     const list = toHeaderList(headers);
     if (options.closeConnection) list.push('connection', 'close');
     else this.res.removeHeader('connection');
     this.res.writeHead(status, list);
     if (options.endStream) this.res.end();
+    // node:http holds headers until the first body write; a tunnel's client waits for them first.
+    else if (options.flush) this.res.flushHeaders();
   }
 
   write(chunk: Buffer): boolean {
@@ -133,6 +147,9 @@ export class Http1Tunnel implements DownstreamStream {
     if (head.length > 0) socket.unshift(head);
     socket.on('error', noop);
     socket.on('drain', () => this.events?.onDrain());
+    // The connection manager does not half-close HTTP/1 connections: a FIN from the client ends
+    // the tunnel, and the upstream is closed with it (Envoy: RemoteClose resets the stream).
+    socket.once('end', () => socket.destroy());
     socket.once('close', () => this.events?.onClose(!this.#finished && !this.#reset ? 'disconnect' : false));
   }
 
@@ -140,7 +157,7 @@ export class Http1Tunnel implements DownstreamStream {
     return this.#started;
   }
 
-  respond(status: number, headers: HeaderMap, options: { endStream: boolean; tunnel: boolean }): void {
+  respond(status: number, headers: HeaderMap, options: RespondOptions): void {
     this.#started = true;
     let head = `HTTP/1.1 ${status} ${reasonPhrase(status)}${CRLF}`;
     const list = toHeaderList(headers);
@@ -218,7 +235,7 @@ export class Http2Exchange implements DownstreamStream {
     return this.stream.headersSent;
   }
 
-  respond(status: number, headers: HeaderMap, options: { endStream: boolean; trailers: boolean }): void {
+  respond(status: number, headers: HeaderMap, options: RespondOptions): void {
     if (this.stream.closed || this.stream.destroyed) return;
     const out = toHttp2Headers(headers, { [h2.HTTP2_HEADER_STATUS]: status });
     this.stream.respond(out, { endStream: options.endStream, waitForTrailers: options.trailers && !options.endStream });

@@ -33,7 +33,7 @@ export interface RouterCallbacks {
   /** When the last request byte arrived (performance.now()). */
   readonly requestCompleteMs: number | undefined;
   readonly responseStarted: boolean;
-  encodeHeaders(status: number, headers: HeaderMap, endStream: boolean, options: { tunnel: boolean; trailers: boolean }): void;
+  encodeHeaders(status: number, headers: HeaderMap, endStream: boolean, options: { tunnel: boolean; trailers: boolean; flush: boolean }): void;
   encodeData(chunk: Buffer): boolean;
   encodeEnd(trailers: HeaderMap | undefined): void;
   sendLocalReply(status: number, body: string, details: string, extraHeaders?: HeaderMap): void;
@@ -58,6 +58,8 @@ export class RouterFilter implements UpstreamCallbacks {
   #release: (() => void) | undefined;
   #responseTimer: NodeJS.Timeout | undefined;
   #isConnect = false;
+  /** A terminated CONNECT (or POST): the upstream is raw TCP. */
+  #terminated = false;
   #upstreamComplete = false;
   #destroyed = false;
 
@@ -98,6 +100,7 @@ export class RouterFilter implements UpstreamCallbacks {
     const upgrade = action.upgrade;
     const connectConfig = upgrade.kind === 'allowed' ? upgrade.connectConfig : undefined;
     if (connectConfig !== undefined && (this.#isConnect || (method === 'POST' && connectConfig.allowPost))) {
+      this.#terminated = true;
       this.#startTcp(cluster, host, connectConfig.proxyProtocolVersion);
       return;
     }
@@ -244,7 +247,7 @@ export class RouterFilter implements UpstreamCallbacks {
     const tunnel = this.#isConnect && status >= 200 && status < 300;
     const contentType = firstValue(headers, 'content-type');
     const trailers = headers.trailer !== undefined || (contentType?.startsWith('application/grpc') ?? false);
-    cb.encodeHeaders(status, headers, endStream, { tunnel, trailers });
+    cb.encodeHeaders(status, headers, endStream, { tunnel, trailers, flush: this.#terminated || this.#isConnect });
     if (endStream) this.onUpstreamEnd(undefined);
   }
 
