@@ -57,7 +57,11 @@ const tmp = mkdtempSync(join(tmpdir(), 'il-bench-'));
 process.on('exit', () => rmSync(tmp, { recursive: true, force: true }));
 
 const started = new Date();
-const loadAtStart = loadavg()[0] ?? 0;
+// Versions and the commit il-proxy was built from, as they are when the run starts (other work
+// may rebuild apps/proxy/dist while it runs), and the machine's load through the run.
+const machineAtStart = write ? machineInfo() : undefined;
+const load = { start: loadavg()[0] ?? 0, max: loadavg()[0] ?? 0 };
+setInterval(() => (load.max = Math.max(load.max, loadavg()[0] ?? 0)), 5000).unref();
 const deadline = Date.now() + budgetSeconds * 1000;
 const log = (/** @type {string} */ line) => process.stderr.write(`${line}\n`);
 log(`[bench] sections: ${only.join(', ')}; ${rounds} rounds${quick ? ', quick' : ''}; budget ${budgetSeconds} s; scratch ${tmp}`);
@@ -101,7 +105,7 @@ const seconds = (Date.now() - started.getTime()) / 1000;
 process.stdout.write(`${textReport(results, socket)}\n\n[bench] ${Math.round(seconds)} s\n`);
 
 if (write) {
-  const machine = { ...machineInfo(), load: [loadAtStart, loadavg()[0] ?? 0] };
+  const machine = { ...(machineAtStart ?? machineInfo()), load: { ...load, end: loadavg()[0] ?? 0 } };
   const argv = process.argv.slice(2);
   writeFileSync(join(ROOT, 'BENCHMARKS.md'), markdownReport({ results, socket, machine, argv, rounds, quick, started, seconds, socketCommand }));
   writeFileSync(join(ROOT, 'bench/chart.svg'), chartSvg(results, socket, `${machine.cpu}, ${machine.cores} cores, Node ${machine.node}, ${started.toISOString().slice(0, 10)}, ${rounds} round${rounds === 1 ? '' : 's'}`));

@@ -256,7 +256,7 @@ export function chartSvg(results, socket, caption) {
       const color = median >= 1 ? '#3a7d44' : '#b5562b';
       body.push(`<rect x="${LABEL}" y="${y + 3}" width="${(x(median) - LABEL).toFixed(1)}" height="${ROW - 6}" fill="${color}"/>`);
       body.push(`<line x1="${x(min).toFixed(1)}" x2="${x(max).toFixed(1)}" y1="${y + ROW / 2}" y2="${y + ROW / 2}" stroke="#222" stroke-width="1.5"/>`);
-      body.push(`<text x="${(x(median) + 6).toFixed(1)}" y="${y + 14}">${fmt(median)}×${median > MAX ? ' →' : ''}</text>`);
+      body.push(`<text x="${(Math.max(x(median), x(max)) + 6).toFixed(1)}" y="${y + 14}">${fmt(median)}×${median > MAX ? ' →' : ''}</text>`);
     } else {
       const why = 'why' in it && it.why ? it.why : 'no figure';
       body.push(`<text x="${LABEL + 4}" y="${y + 14}" fill="#777" stroke="#fff" stroke-width="3" paint-order="stroke">${xmlEscape(why.length > 70 ? `${why.slice(0, 69)}…` : why)}</text>`);
@@ -286,7 +286,7 @@ ${body.join('\n')}
 /**
  * @param {{
  *   results: BenchResult[], socket: SocketResult | undefined,
- *   machine: ReturnType<typeof import('./machine.mjs').machineInfo> & {load: number[]},
+ *   machine: ReturnType<typeof import('./machine.mjs').machineInfo> & {load: {start: number, max: number, end: number}},
  *   argv: string[], rounds: number, quick: boolean, started: Date, seconds: number, socketCommand: string,
  * }} o
  */
@@ -309,7 +309,8 @@ export function markdownReport(o) {
   L.push(`- Node.js: ${machine.node}`);
   for (const [k, v] of Object.entries(machine.versions)) L.push(`- ${k}: ${v}`);
   L.push(
-    `- Load average (1 min) at the start and the end of the run: ${machine.load.map((x) => x.toFixed(2)).join(' and ')}. ` +
+    `- Load average (1 min): ${machine.load.start.toFixed(2)} at the start of the run, ${machine.load.max.toFixed(2)} at most during it, ` +
+      `${machine.load.end.toFixed(2)} at its end (the benchmark itself keeps about 2 busy). ` +
       'Anything else running on the machine (builds, tests) competes with the subjects for the 2 cores and widens the min–max ranges.',
   );
   L.push('');
