@@ -7,17 +7,18 @@ import {
   type NetworkFilterFactoryContext,
   type UpstreamConnector,
 } from '@il/core';
+import { createTunnelConnector } from '@il/http-connect';
 import { RouteSelector } from './route.js';
 import { TcpProxySession, type TcpProxySettings } from './tcp-proxy-session.js';
 import { TcpProxyStats } from './tcp-proxy-stats.js';
 
 export const TCP_PROXY_TYPE_URL = 'type.googleapis.com/envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy';
 
-/** Builds the connector for tunneling_config (HTTP CONNECT/POST); absent until tunneling is wired in. */
+/** Builds the connector for tunneling_config (HTTP CONNECT/POST). */
 export type TunnelConnectorFactory = (config: NonNullable<TcpProxy['tunneling_config']>, context: NetworkFilterFactoryContext) => UpstreamConnector;
 
 export interface TcpProxyFactoryOptions {
-  /** How tunneling_config upstreams are opened; required for configs that tunnel. */
+  /** How tunneling_config upstreams are opened (default: @il/http-connect's HTTP/1.1 and HTTP/2 tunnels). */
   tunnelConnector?: TunnelConnectorFactory | undefined;
 }
 
@@ -25,10 +26,7 @@ export interface TcpProxyFactoryOptions {
 export function compileTcpProxy(config: TcpProxy, context: NetworkFilterFactoryContext, options: TcpProxyFactoryOptions = {}): TcpProxySettings {
   let tunnelConnector: UpstreamConnector | undefined;
   if (config.tunneling_config !== undefined) {
-    if (options.tunnelConnector === undefined) {
-      throw new Error(`tcp_proxy '${config.stat_prefix}': tunneling_config needs a tunnel connector (@il/http-connect)`);
-    }
-    tunnelConnector = options.tunnelConnector(config.tunneling_config, context);
+    tunnelConnector = (options.tunnelConnector ?? createTunnelConnector)(config.tunneling_config, context);
   }
   const backoff = config.backoff_options;
   const logOptions = config.access_log_options;
