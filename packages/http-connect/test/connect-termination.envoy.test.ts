@@ -222,7 +222,9 @@ describe('ConnectTerminationIntegrationTest (HTTP/2 only)', () => {
     // Every upstream connection answers an HTTP/1 request sent through its tunnel.
     const session = http2.connect(`http://127.0.0.1:${port}`);
     session.on('error', () => undefined);
-    cleanups.push(() => void session.destroy());
+    cleanups.push(() => {
+      session.destroy();
+    });
     await within(new Promise((resolve) => session.once('remoteSettings', resolve)), 5000, 'SETTINGS');
     const clients = await Promise.all(
       Array.from({ length: 100 }, () => h2TunnelOn(session, session.request({ ':method': 'CONNECT', ':authority': 'foo.lyft.com:80' }))),

@@ -112,9 +112,11 @@ export class ActiveStream implements DownstreamEvents, RouterCallbacks {
     body.on('data', (chunk: Buffer) => this.#onRequestData(chunk));
     body.once('end', () => this.#onRequestEnd());
 
+    // A request without payload is complete with its headers (node emits 'end' a turn later).
+    if (downstream.endedOnHeaders) this.#onRequestEnd();
     if (this.#idleTimeoutMs > 0) this.#armIdleTimer();
     const requestTimeoutMs = this.settings.requestTimeoutMs;
-    if (requestTimeoutMs > 0) this.#requestTimer = setTimeout(() => this.#onRequestTimeout(), requestTimeoutMs);
+    if (requestTimeoutMs > 0 && !this.requestComplete) this.#requestTimer = setTimeout(() => this.#onRequestTimeout(), requestTimeoutMs);
     const maxDurationMs = this.settings.maxStreamDurationMs;
     if (maxDurationMs > 0) this.#durationTimer = setTimeout(() => this.#onMaxDuration(), maxDurationMs);
 
