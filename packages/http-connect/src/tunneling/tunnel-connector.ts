@@ -6,12 +6,14 @@ import {
   connectionAddresses,
   type ConnectFailure,
   type Formatter,
+  type HeaderMap,
   type NetworkFilterFactoryContext,
   type StreamInfo,
   type UpstreamConnector,
   type UpstreamHandle,
   type UpstreamRequest,
 } from '@il/core';
+import { HeaderMutations } from '../route/header-mutations.js';
 import { sharedHttp2ConnectionPools } from '../upstream/shared-pools.js';
 import type { Http2ConnectionPools } from '../upstream/http2-connection-pool.js';
 import { Http1TunnelStream } from './http1-tunnel-stream.js';
@@ -28,21 +30,13 @@ const CODEC_HEADERS = new Set(['connection', 'keep-alive', 'proxy-connection', '
 const INVALID_VALUE = /[\0\r\n]/;
 const INVALID_AUTHORITY = /[\0-\x20\x7f]/;
 
-type AppendAction = TunnelingConfig['headers_to_add'][number]['append_action'];
-
-interface HeaderToAdd {
-  readonly key: string;
-  readonly value: Formatter;
-  readonly action: AppendAction;
-  readonly keepEmpty: boolean;
-}
-
 /** A tunneling_config compiled once per filter chain. */
 interface CompiledTunneling {
   readonly method: 'CONNECT' | 'POST';
   readonly postPath: string;
   readonly hostname: Formatter;
-  readonly headersToAdd: readonly HeaderToAdd[];
+  /** headers_to_add: the same header parser routes use, as in Envoy. */
+  readonly headersToAdd: HeaderMutations | undefined;
   readonly requestId: { readonly header: string; readonly metadataKey: string } | undefined;
   readonly propagateHeaders: boolean;
   readonly propagateTrailers: boolean;
@@ -105,11 +99,7 @@ export function createTunnelConnector(config: TunnelingConfig, context: NetworkF
 }
 
 function compile(config: TunnelingConfig): CompiledTunneling {
-  const headersToAdd = config.headers_to_add.map((option): HeaderToAdd => {
-    const key = option.header.key.toLowerCase();
-    if (key.startsWith(':') || key === 'host') throw new Error(`tunneling_config.headers_to_add: ':-prefixed or host headers may not be modified' (${option.header.key})`);
-    return { key, value: compileFormat(option.header.value), action: option.append_action, keepEmpty: option.keep_empty_value };
-  });
+  const headersToAdd = HeaderMutations.compile(config.headers_to_add, [], { add: 'tunneling_config.headers_to_add', remove: 'tunneling_config' });
   const extension = config.request_id_extension;
   return {
     method: config.use_post ? 'POST' : 'CONNECT',
@@ -126,44 +116,22 @@ function compile(config: TunnelingConfig): CompiledTunneling {
 function requestHeaders(tunneling: CompiledTunneling, streamInfo: StreamInfo): { authority: string; headers: Array<[string, string]> } {
   const context = { streamInfo };
   const authority = tunneling.hostname.format(context);
-  const headers: Array<[string, string]> = [];
-  for (const { key, value, action, keepEmpty } of tunneling.headersToAdd) {
-    if (CODEC_HEADERS.has(key)) continue;
-    const text = value.format(context);
-    if ((text === '' && !keepEmpty) || INVALID_VALUE.test(text)) continue;
-    const exists = headers.some(([name]) => name === key);
-    switch (action) {
-      case 'APPEND_IF_EXISTS_OR_ADD':
-        headers.push([key, text]);
-        break;
-      case 'ADD_IF_ABSENT':
-        if (!exists) headers.push([key, text]);
-        break;
-      case 'OVERWRITE_IF_EXISTS_OR_ADD':
-        removeAll(headers, key);
-        headers.push([key, text]);
-        break;
-      case 'OVERWRITE_IF_EXISTS':
-        if (exists) {
-          removeAll(headers, key);
-          headers.push([key, text]);
-        }
-        break;
-    }
-  }
+  const map: HeaderMap = {};
+  tunneling.headersToAdd?.apply(map, context);
   const requestId = tunneling.requestId;
   if (requestId !== undefined) {
     const id = randomUUID();
-    removeAll(headers, requestId.header);
-    headers.push([requestId.header, id]);
+    map[requestId.header] = id;
     const metadata = (streamInfo.dynamicMetadata[TCP_PROXY_METADATA_NAMESPACE] ??= {});
     metadata[requestId.metadataKey] = id;
   }
+  const headers: Array<[string, string]> = [];
+  for (const [key, value] of Object.entries(map)) {
+    // Framing and connection management belong to the codec; a CR, LF or NUL would split an HTTP/1.1 head.
+    if (value === undefined || CODEC_HEADERS.has(key)) continue;
+    for (const text of Array.isArray(value) ? value : [value]) if (!INVALID_VALUE.test(text)) headers.push([key, text]);
+  }
   return { authority, headers };
-}
-
-function removeAll(headers: Array<[string, string]>, key: string): void {
-  for (let i = headers.length - 1; i >= 0; i--) if (headers[i]?.[0] === key) headers.splice(i, 1);
 }
 
 /** HTTP/2: classic CONNECT (no :path, :scheme or :protocol), or POST with :path and :scheme. */
