@@ -103,7 +103,7 @@ export class ActiveStream implements DownstreamEvents, RouterCallbacks {
     if (this.protocol === 'HTTP/2') counters.downstream_rq_http2_total.inc();
     else counters.downstream_rq_http1_total.inc();
     stats.gauges.downstream_rq_active.inc();
-    this.#conn.onStreamStart();
+    if (this.#conn.onStreamStart()) this.#closeConnection = true;
 
     const downstream = this.#downstream;
     downstream.events = this;

@@ -331,11 +331,20 @@ export class HcmConnection {
 
   onHttp2Session(session: ServerHttp2Session): void {
     this.#session = session;
+    // node:http2 ends a session whose peer broke the protocol with GOAWAY INTERNAL_ERROR; Envoy
+    // (nghttp2) names the violation: FLOW_CONTROL_ERROR, FRAME_SIZE_ERROR, PROTOCOL_ERROR...
+    const destroy = session.destroy.bind(session);
+    session.destroy = (error?: Error, code?: number): void => {
+      destroy(error, code ?? goawayCodeFor(error));
+    };
     session.on('error', (error: NodeJS.ErrnoException) => {
       this.settings.log('debug', `[C${this.downstream.streamInfo.connectionId ?? 0}] HTTP/2 session error: ${error.message}`);
       if (error.code !== 'ERR_HTTP2_SESSION_ERROR' && error.code !== 'ECONNRESET') this.settings.stats.counters.downstream_cx_protocol_error.inc();
     });
     session.on('frameError', noop);
+    // A stream can fail before the server's 'stream' event reaches it (a session error in the
+    // same read as its HEADERS): it must never have an unhandled 'error'.
+    session.on('stream', (stream: ServerHttp2Stream) => stream.on('error', noop));
     session.once('goaway', (code: number) => {
       if (code !== h2c.NGHTTP2_NO_ERROR) this.settings.stats.counters.downstream_cx_protocol_error.inc();
     });
@@ -362,7 +371,12 @@ export class HcmConnection {
 
   // ---- streams and connection state -------------------------------------------------------
 
-  onStreamStart(): void {
+  /**
+   * A stream starts. Returns true when it is the last one max_requests_per_connection allows: an
+   * HTTP/1 connection closes after its response (requests node:http pipelined ahead of it are
+   * answered first); an HTTP/2 one gets GOAWAY.
+   */
+  onStreamStart(): boolean {
     this.#activeStreams++;
     this.#requests++;
     if (this.#idleTimer !== undefined) {
@@ -370,10 +384,12 @@ export class HcmConnection {
       this.#idleTimer = undefined;
     }
     const max = this.settings.maxRequestsPerConnection;
-    if (max > 0 && this.#requests >= max && !this.#closing) {
+    if (max > 0 && this.#requests === max) {
       this.settings.stats.counters.downstream_cx_max_requests_reached.inc();
-      this.markClosing();
+      if (this.#codec === 'http2') this.markClosing();
+      return true;
     }
+    return false;
   }
 
   onStreamDone(): void {
@@ -409,15 +425,14 @@ export class HcmConnection {
 
   #startDrain(): void {
     if (this.#closed) return;
+    // HTTP/1 connections learn of the drain from their next response (`connection: close`, see
+    // drainCloseCheck); idle ones are closed when the listener's drain time is over.
     if (this.#codec === 'http2') {
       if (!this.#drainCounted) {
         this.#drainCounted = true;
         this.settings.stats.counters.downstream_cx_drain_close.inc();
       }
       this.markClosing();
-    } else if (this.#activeStreams === 0) {
-      // An idle HTTP/1 connection has no response to carry `connection: close`: close it now.
-      this.#destroy();
     }
   }
 
@@ -469,6 +484,24 @@ export class HcmConnection {
     stats.downstream_cx_length_ms.record(performance.now() - this.#startedMs);
     if (this.#session !== undefined && !this.#session.destroyed) this.#session.destroy();
   }
+}
+
+/** nghttp2 library error codes (node:http2 reports them as `errno` of an ERR_HTTP2_ERROR). */
+const NGHTTP2_LIB_ERRORS: ReadonlyMap<number, number> = new Map([
+  [-505, h2c.NGHTTP2_PROTOCOL_ERROR], // NGHTTP2_ERR_PROTO
+  [-510, h2c.NGHTTP2_STREAM_CLOSED], // NGHTTP2_ERR_STREAM_CLOSED
+  [-522, h2c.NGHTTP2_FRAME_SIZE_ERROR], // NGHTTP2_ERR_FRAME_SIZE_ERROR
+  [-523, h2c.NGHTTP2_COMPRESSION_ERROR], // NGHTTP2_ERR_HEADER_COMP
+  [-524, h2c.NGHTTP2_FLOW_CONTROL_ERROR], // NGHTTP2_ERR_FLOW_CONTROL
+  [-531, h2c.NGHTTP2_PROTOCOL_ERROR], // NGHTTP2_ERR_HTTP_HEADER
+  [-532, h2c.NGHTTP2_PROTOCOL_ERROR], // NGHTTP2_ERR_HTTP_MESSAGING
+]);
+
+/** The GOAWAY code nghttp2 itself would send for a session error (get_error_code_from_lib_error_code). */
+function goawayCodeFor(error: unknown): number | undefined {
+  if (!(error instanceof Error) || (error as NodeJS.ErrnoException).code !== 'ERR_HTTP2_ERROR') return undefined;
+  const errno = (error as NodeJS.ErrnoException).errno;
+  return errno === undefined ? undefined : NGHTTP2_LIB_ERRORS.get(errno);
 }
 
 /** Envoy's details for the HTTP/1 codec errors node's llhttp reports. */
