@@ -400,3 +400,34 @@ describe.each<Downstream>(['HTTP1', 'HTTP2'])('ProxyingConnectIntegrationTest (%
     await client.waitForData('HELLO');
   });
 });
+
+describe.each<Downstream>(['HTTP1', 'HTTP2'])('ProxyProtocolConnectTerminationIntegrationTest (%s downstream)', (downstream) => {
+  it.each([
+    ['SendsProxyProtoHeadersv1', 'V1', 44],
+    ['SendsProxyProtoHeadersv2', 'V2', 28],
+  ] as const)('%s', async (_name, version, headerBytes) => {
+    const dir = logDir();
+    const { proxy, port, upstream } = await setUp({ connectConfig: `{ proxy_protocol_config: { version: ${version} } }`, logPath: join(dir, 'access.log') });
+    const client = await tunnel(downstream, port);
+    const socket = await upstream.next();
+    const up = collector(socket);
+    client.write('hello');
+    await waitFor(() => up.text().endsWith('hello'), 5000, 'the payload after the PROXY header');
+    const received = Buffer.from(up.text(), 'latin1');
+    // The PROXY header comes first and names the client's address and the listener's.
+    expect(received.length).toBe(headerBytes + 5);
+    if (version === 'V1') {
+      expect(received.subarray(0, headerBytes).toString()).toMatch(new RegExp(`^PROXY TCP4 127\\.0\\.0\\.1 127\\.0\\.0\\.1 \\d+ ${port}\\r\\n$`));
+    } else {
+      expect(received.subarray(0, 12)).toEqual(Buffer.from([0x0d, 0x0a, 0x0d, 0x0a, 0x00, 0x0d, 0x0a, 0x51, 0x55, 0x49, 0x54, 0x0a]));
+      expect(received[12]).toBe(0x21);
+      expect(received[13]).toBe(0x11);
+      expect(received.readUInt16BE(26)).toBe(port);
+    }
+    client.close();
+    await within(up.ended, 5000, 'the upstream close');
+    await proxy.close();
+    // %UPSTREAM_HEADER_BYTES_SENT% counts the PROXY header (Envoy: 44 for v1, 28 for v2 over IPv4).
+    expect(readFileSync(join(dir, 'access.log'), 'utf8')).toMatch(new RegExp(`^5 0 ${headerBytes} 0 200 `));
+  });
+});

@@ -53,3 +53,33 @@ describe('examples/decap.yaml', () => {
     expect(text).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
   });
 });
+
+describe('an internal listener speaking HTTP/2', () => {
+  it('the decap HCM (codec AUTO) answers HTTP/2 with prior knowledge sent inside an HTTP/2 CONNECT tunnel', async () => {
+    const proxy = await startProxy(example('decap.yaml'));
+    cleanups.push(() => proxy.close());
+    const outer = http2.connect(`http://127.0.0.1:${proxy.port(10001)}`);
+    outer.on('error', () => undefined);
+    cleanups.push(() => {
+      outer.destroy();
+    });
+    const tunnel = outer.request({ ':method': 'CONNECT', ':authority': 'host.com:80' });
+    tunnel.on('error', () => undefined);
+    await within(new Promise((resolve) => tunnel.once('response', resolve)), 5000, 'the CONNECT response');
+    // An HTTP/2 session over the tunnel stream: the internal listener sees the preface and picks HTTP/2.
+    const inner = http2.connect('http://host.com', { createConnection: () => tunnel });
+    inner.on('error', () => undefined);
+    cleanups.push(() => {
+      inner.destroy();
+    });
+    const stream = inner.request({ ':path': '/' });
+    let body = '';
+    stream.on('data', (chunk: Buffer) => (body += chunk.toString()));
+    const ended = new Promise((resolve) => stream.once('end', resolve));
+    const headers = await within(new Promise<http2.IncomingHttpHeaders>((resolve) => stream.once('response', resolve)), 5000, 'the inner response');
+    await within(ended, 5000, 'the inner body');
+    expect(headers[':status']).toBe(200);
+    expect(body).toBe('Hello, world!\n');
+    expect(proxy.stat('http.decap.downstream_cx_http2_total')).toBe(1);
+  });
+});

@@ -361,3 +361,42 @@ describe('HTTP/2 downstream', () => {
     expect(session.state.remoteWindowSize).toBe(256 * 1024 * 1024);
   });
 });
+
+describe('trailers', () => {
+  it('HTTP/2 upstream trailers reach an HTTP/2 client (gRPC style) and the access log', async () => {
+    const upstream = await http2Backend((stream) => {
+      stream.respond({ ':status': 200, 'content-type': 'application/grpc' }, { waitForTrailers: true });
+      stream.on('wantTrailers', () => stream.sendTrailers({ 'grpc-status': '0', 'grpc-message': 'ok' }));
+      stream.end('payload');
+    });
+    cleanups.push(upstream.close);
+    const { mkdtempSync, readFileSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const dir = mkdtempSync(join(tmpdir(), 'il-trailers-'));
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    const proxy = await startProxy(
+      hcmConfig({
+        routes: '- match: { prefix: "/" }\n  route: { cluster: backend }',
+        clusters: cluster('backend', upstream.port, { http2: true }),
+        logPath: join(dir, 'access.log'),
+        logFormat: '%RESPONSE_CODE% %TRAILER(GRPC-STATUS)% %TRAILER(GRPC-MESSAGE)% %RESP(CONTENT-TYPE)%\\n',
+      }),
+      { remap: false },
+    );
+    cleanups.push(() => proxy.close());
+    const session = http2.connect(`http://127.0.0.1:${proxy.listenerPort('http')}`);
+    session.on('error', () => undefined);
+    cleanups.push(() => {
+      session.destroy();
+    });
+    const stream = session.request({ ':method': 'POST', ':path': '/svc/Method', 'content-type': 'application/grpc', te: 'trailers' });
+    stream.end('request');
+    const trailers = await within(new Promise<http2.IncomingHttpHeaders>((resolve) => stream.once('trailers', resolve)), 5000, 'the trailers');
+    expect(trailers['grpc-status']).toBe('0');
+    expect(trailers['grpc-message']).toBe('ok');
+    await waitFor(() => proxy.stat('http.ingress.downstream_rq_active') === 0);
+    await proxy.runtime.accessLogFiles.flush();
+    expect(readFileSync(join(dir, 'access.log'), 'utf8')).toBe('200 0 ok application/grpc\n');
+  });
+});

@@ -361,13 +361,21 @@ export class ActiveStream implements DownstreamEvents, RouterCallbacks {
       settings.stats.counters.downstream_cx_upgrades_total.inc();
       settings.stats.gauges.downstream_cx_upgrades_active.inc();
     }
-    this.#downstream.respond(status, headers, {
-      endStream,
-      closeConnection: close && this.protocol !== 'HTTP/2',
-      tunnel,
-      trailers: options.trailers,
-      flush: options.flush,
-    });
+    try {
+      this.#downstream.respond(status, headers, {
+        endStream,
+        closeConnection: close && this.protocol !== 'HTTP/2',
+        tunnel,
+        trailers: options.trailers,
+        flush: options.flush,
+      });
+    } catch (error) {
+      // A header the codec refuses (node validates names and values): the stream cannot answer.
+      this.settings.log('debug', `[C${this.streamInfo.connectionId ?? 0}] response headers refused: ${(error as Error).message}`);
+      this.streamInfo.responseCodeDetails = 'response_headers_invalid';
+      this.resetStream('no_error');
+      return;
+    }
     if (tunnel && settings.flushLogOnTunnelEstablished) this.#log('DownstreamTunnelSuccessfullyEstablished');
     if (endStream) this.#onResponseEnded();
   }

@@ -25,9 +25,17 @@ export class HcmCodecs {
   readonly http2: http2.Http2Server;
   readonly #bySocket = new WeakMap<object, HcmConnection>();
   readonly #bySession = new WeakMap<ServerHttp2Session, HcmConnection>();
+  /** Open connections, told about a server drain by one listener (not one per connection). */
+  readonly #connections = new Set<HcmConnection>();
   #attaching: HcmConnection | undefined;
 
   constructor(settings: HcmSettings) {
+    settings.drain.once('drain', () => {
+      for (const connection of this.#connections) connection.onServerDrain();
+      // Ends node:http's header-timeout checks (an interval). Closing also lets node:http close the
+      // HTTP/1 connections that sit idle between requests, which a drain would close later anyway.
+      if (settings.requestHeadersTimeoutMs > 0) this.close();
+    });
     const headersTimeoutMs = settings.requestHeadersTimeoutMs;
     this.http1 = http.createServer({
       maxHeaderSize: settings.maxRequestHeadersBytes,
@@ -92,6 +100,14 @@ export class HcmCodecs {
     this.http2.on('sessionError', noop);
   }
 
+  track(connection: HcmConnection): void {
+    this.#connections.add(connection);
+  }
+
+  untrack(connection: HcmConnection): void {
+    this.#connections.delete(connection);
+  }
+
   attachHttp1(connection: HcmConnection, socket: ConnectionSocket): void {
     this.#bySocket.set(socket, connection);
     this.http1.emit('connection', socket);
@@ -134,7 +150,6 @@ export class HcmConnection {
   #localClose = false;
   #idleTimer: NodeJS.Timeout | undefined;
   #durationTimer: NodeJS.Timeout | undefined;
-  readonly #onDrain = (): void => this.#startDrain();
 
   constructor(settings: HcmSettings, codecs: HcmCodecs, downstream: DownstreamConnection) {
     this.settings = settings;
@@ -160,7 +175,7 @@ export class HcmConnection {
     const socket = this.#socket;
     socket.on('error', noop);
     socket.once('close', () => this.#onClose());
-    this.settings.drain.on('drain', this.#onDrain);
+    this.#codecs.track(this);
     const maxDurationMs = this.settings.maxConnectionDurationMs;
     if (maxDurationMs > 0) this.#durationTimer = setTimeout(() => this.#onMaxDuration(), maxDurationMs);
     this.#armIdleTimer();
@@ -423,7 +438,8 @@ export class HcmConnection {
     if (session !== undefined && !session.closed && !session.destroyed) session.close();
   }
 
-  #startDrain(): void {
+  /** The server started draining. */
+  onServerDrain(): void {
     if (this.#closed) return;
     // HTTP/1 connections learn of the drain from their next response (`connection: close`, see
     // drainCloseCheck); idle ones are closed when the listener's drain time is over.
@@ -466,7 +482,7 @@ export class HcmConnection {
   #onClose(): void {
     if (this.#closed) return;
     this.#closed = true;
-    this.settings.drain.off('drain', this.#onDrain);
+    this.#codecs.untrack(this);
     if (this.#idleTimer !== undefined) clearTimeout(this.#idleTimer);
     if (this.#durationTimer !== undefined) clearTimeout(this.#durationTimer);
     const { stats } = this.settings;
