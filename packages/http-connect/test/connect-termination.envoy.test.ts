@@ -9,7 +9,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { http2Backend, startProxy, tcpUpstream, waitFor, within, type RunningProxy } from './hcm-harness.js';
+import { closedPort, http2Backend, startProxy, tcpUpstream, waitFor, within, type RunningProxy } from './hcm-harness.js';
 import { collector, h1Tunnel, h2Tunnel, h2TunnelOn, tunnel, type Downstream } from './hcm-tunnel-clients.js';
 
 const cleanups: Array<() => Promise<void> | void> = [];
@@ -213,6 +213,23 @@ describe.each<Downstream>(['HTTP1', 'HTTP2'])('ConnectTerminationIntegrationTest
     const up = collector(socket);
     await bidirectional(client, socket, up, 'hello', 'hello', 'there!', 'there!');
     await bidirectional(client, socket, up, ',bye', 'hello,bye', 'ack', 'there!ack');
+  });
+});
+
+describe.each<Downstream>(['HTTP1', 'HTTP2'])('CONNECT termination failures (%s downstream)', (downstream) => {
+  it('an upstream that refuses the connection: 503 before any 200, with the connect failure text (UF)', async () => {
+    const proxy = await startProxy(connectConfig({ upstreamPort: await closedPort() }), { remap: false });
+    cleanups.push(() => proxy.close());
+    const client = await tunnel(downstream, proxy.listenerPort('http'));
+    expect(client.status).toBe(503);
+    await client.waitForData('reset reason: connection failure');
+    expect(client.received().toString()).toBe(
+      'upstream connect error or disconnect/reset before headers. reset reason: connection failure, transport failure reason: delayed connect error: 111',
+    );
+    // HTTP/1.1: a refused CONNECT closes the connection.
+    if (downstream === 'HTTP1') expect(await within(client.ended, 5000, 'the close')).toBe('disconnect');
+    expect(proxy.stat('cluster.cluster_0.upstream_cx_connect_fail')).toBe(1);
+    expect(proxy.stat('http.config_test.downstream_cx_upgrades_total')).toBe(0);
   });
 });
 

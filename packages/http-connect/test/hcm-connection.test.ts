@@ -2,6 +2,7 @@
 // timeouts, drain (HTTP/2 GOAWAY, HTTP/1.1 `connection: close`), refused upgrades, codec choice,
 // and the HTTP/1.x rules Envoy's codec applies.
 import http2 from 'node:http2';
+import { PassThrough } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { request, type Protocol } from './hcm-clients.js';
 import { cluster, hcmConfig } from './hcm-config.js';
@@ -73,7 +74,6 @@ describe.each<Protocol>(['HTTP1', 'HTTP2'])('stream timers (%s)', (protocol) => 
 
   it("request_timeout: 408 'request timeout' for a request body that never finishes", async () => {
     const { proxy, port } = await setUp('request_timeout: 0.3s');
-    const { PassThrough } = await import('node:stream');
     const body = new PassThrough();
     const timer = setInterval(() => body.write('x'), 50);
     cleanups.push(() => clearInterval(timer));

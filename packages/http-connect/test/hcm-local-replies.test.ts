@@ -9,6 +9,7 @@ import { afterEach, beforeAll, afterAll, describe, expect, it } from 'vitest';
 import { request, type Protocol } from './hcm-clients.js';
 import { cluster, hcmConfig } from './hcm-config.js';
 import { closedPort, httpBackend, startProxy, waitFor, type RunningProxy } from './hcm-harness.js';
+import { h1Tunnel, h2Tunnel } from './hcm-tunnel-clients.js';
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
@@ -217,13 +218,11 @@ describe.each<Protocol>(['HTTP1', 'HTTP2'])('local replies (%s)', (protocol) => 
   it('CONNECT that meets only prefix routes: 404', async () => {
     const before = proxy.stat('http.ingress.no_route') ?? 0;
     if (protocol === 'HTTP1') {
-      const { h1Tunnel } = await import('./hcm-tunnel-clients.js');
       const client = await h1Tunnel(port, 'CONNECT foo.example:443 HTTP/1.1\r\nHost: foo.example:443\r\n\r\n');
       expect(client.status).toBe(404);
       // After a refused CONNECT nothing more is read from the connection.
       expect(await client.ended).toBe('disconnect');
     } else {
-      const { h2Tunnel } = await import('./hcm-tunnel-clients.js');
       const client = await h2Tunnel(port, { ':method': 'CONNECT', ':authority': 'foo.example:443' });
       expect(client.status).toBe(404);
     }

@@ -2,8 +2,11 @@
 // and HTTP/2 (pooled) upstreams, header handling, large bodies both ways with backpressure, and
 // the cluster and connection manager stats.
 import { createHash, randomBytes } from 'node:crypto';
-import type http from 'node:http';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import http from 'node:http';
 import http2 from 'node:http2';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { h2Request, request, type Protocol } from './hcm-clients.js';
@@ -251,10 +254,9 @@ async function slowRead(protocol: Protocol, port: number, path: string, body: Re
     }
   };
   if (protocol === 'HTTP1') {
-    const { default: httpModule } = await import('node:http');
     await within(
       new Promise<void>((resolve, reject) => {
-        const req = httpModule.request({ host: '127.0.0.1', port, method: 'POST', path, agent: false });
+        const req = http.request({ host: '127.0.0.1', port, method: 'POST', path, agent: false });
         req.on('error', reject);
         req.on('response', (res) => {
           res.on('data', onChunk(res));
@@ -292,10 +294,9 @@ async function slowRead(protocol: Protocol, port: number, path: string, body: Re
 async function pausedDownload(protocol: Protocol, port: number, path: string): Promise<{ stream: Readable; resume: () => Promise<number> }> {
   let stream: Readable;
   if (protocol === 'HTTP1') {
-    const { default: httpModule } = await import('node:http');
     stream = await within(
       new Promise<Readable>((resolve, reject) => {
-        const req = httpModule.get({ host: '127.0.0.1', port, path, agent: false }, resolve);
+        const req = http.get({ host: '127.0.0.1', port, path, agent: false }, resolve);
         req.on('error', reject);
       }),
       5000,
@@ -370,9 +371,6 @@ describe('trailers', () => {
       stream.end('payload');
     });
     cleanups.push(upstream.close);
-    const { mkdtempSync, readFileSync, rmSync } = await import('node:fs');
-    const { tmpdir } = await import('node:os');
-    const { join } = await import('node:path');
     const dir = mkdtempSync(join(tmpdir(), 'il-trailers-'));
     cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
     const proxy = await startProxy(

@@ -109,11 +109,16 @@ export class ActiveStream implements DownstreamEvents, RouterCallbacks {
     downstream.events = this;
     const body = downstream.body;
     body.on('error', noop);
-    body.on('data', (chunk: Buffer) => this.#onRequestData(chunk));
-    body.once('end', () => this.#onRequestEnd());
-
-    // A request without payload is complete with its headers (node emits 'end' a turn later).
-    if (downstream.endedOnHeaders) this.#onRequestEnd();
+    if (downstream.endedOnHeaders && this.protocol !== 'HTTP/2') {
+      // Complete with its headers: nothing to read (node:http discards what a finished response
+      // left unread), so the request side costs no stream events.
+      this.#onRequestEnd();
+    } else {
+      body.on('data', (chunk: Buffer) => this.#onRequestData(chunk));
+      body.once('end', () => this.#onRequestEnd());
+      // A request without payload is complete with its headers (node emits 'end' a turn later).
+      if (downstream.endedOnHeaders) this.#onRequestEnd();
+    }
     if (this.#idleTimeoutMs > 0) this.#armIdleTimer();
     const requestTimeoutMs = this.settings.requestTimeoutMs;
     if (requestTimeoutMs > 0 && !this.requestComplete) this.#requestTimer = setTimeout(() => this.#onRequestTimeout(), requestTimeoutMs);
