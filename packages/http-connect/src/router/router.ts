@@ -3,7 +3,7 @@ import type { FilterState, HeaderMap, Host, StreamInfo, UpstreamCluster } from '
 import { proxyProtocolHeader } from '../connect/proxy-protocol.js';
 import { TcpUpstream } from '../connect/tcp-upstream.js';
 import type { DownstreamProtocol, DownstreamResetCode } from '../hcm/downstream.js';
-import { firstValue, toHeaderList } from '../hcm/headers.js';
+import { firstValue, toHeaderList, toHttp2Headers } from '../hcm/headers.js';
 import {
   ResponseCodeDetails,
   resetReasonFlag,
@@ -177,10 +177,8 @@ export class RouterFilter implements UpstreamCallbacks {
       const value = firstValue(headers, action.hostRewriteHeader);
       if (value !== undefined && value !== '') authority = value;
     }
-    if (authority !== headers[':authority']) {
-      headers['x-forwarded-host'] = headers[':authority'] ?? '';
-      headers[':authority'] = authority;
-    }
+    // (Envoy adds x-forwarded-host only with the route's append_x_forwarded_host, which il does not read.)
+    headers[':authority'] = authority;
     const path = headers[':path'] as string | undefined;
     if (path !== undefined) {
       const rewritten = action.rewritePath(path);
@@ -200,10 +198,11 @@ export class RouterFilter implements UpstreamCallbacks {
         out[':scheme'] = headers[':scheme'] ?? 'http';
         out[':path'] = headers[':path'];
       }
-      for (const [name, value] of pairs(toHeaderList(headers, skipForHttp2))) {
-        const existing = out[name];
-        out[name] = existing === undefined ? value : Array.isArray(existing) ? [...existing, value] : [String(existing), value];
-      }
+      toHttp2Headers(headers, out as Record<string, string | string[] | number>);
+      // The authority is :authority on HTTP/2; Expect was answered here (100-continue).
+      delete out.host;
+      delete out.expect;
+      // TE is hop-by-hop, but `te: trailers` must reach an HTTP/2 upstream (gRPC).
       if (firstValue(headers, 'te') === 'trailers') out.te = 'trailers';
       this.#upstream = new Http2Upstream(pool, out, !hasBody && !this.#isConnect, this);
       return;
@@ -344,15 +343,7 @@ export class RouterFilter implements UpstreamCallbacks {
   }
 }
 
-/** Headers an HTTP/1.1 upstream must not get from the request map (undici sets its own). */
+/** Headers an HTTP/1.1 upstream must not get from the request map (undici writes Host itself; Expect was answered here). */
 function skipForHttp1(name: string): boolean {
   return name === 'host' || name === 'expect';
-}
-
-function skipForHttp2(name: string): boolean {
-  return name === 'host' || name === 'expect';
-}
-
-function* pairs(list: readonly string[]): Generator<[string, string]> {
-  for (let i = 0; i + 1 < list.length; i += 2) yield [list[i] as string, list[i + 1] as string];
 }
