@@ -153,7 +153,8 @@ switch (task) {
   }
   case 'start': {
     build();
-    const r = run(process.execPath, [join(root, 'apps/proxy/dist/main.js'), ...rest]);
+    // Through the launcher: it sets glibc's malloc trim threshold (see apps/proxy/bin/il-proxy).
+    const r = run(join(root, 'apps/proxy/bin/il-proxy'), rest);
     process.exit(r.status);
     break;
   }

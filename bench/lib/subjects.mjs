@@ -9,6 +9,8 @@ import { freePort, startProcess, waitForPort } from './proc.mjs';
 
 export const ROOT = dirname(dirname(dirname(fileURLToPath(import.meta.url))));
 export const IL_PROXY = join(ROOT, 'apps/proxy/dist/main.js');
+/** The il-proxy command users run: sets glibc's malloc trim threshold, then execs node on IL_PROXY. */
+export const IL_PROXY_LAUNCHER = join(ROOT, 'apps/proxy/bin/il-proxy');
 const SERVERS = join(ROOT, 'bench/servers');
 
 /** @typedef {import('./proc.mjs').Proc} Proc */
@@ -71,7 +73,7 @@ const ilBuilt = () => (existsSync(IL_PROXY) ? undefined : `${IL_PROXY} not built
 /** il-proxy on one generated config. */
 async function launchIl(/** @type {StartContext} */ ctx, /** @type {string} */ name, /** @type {string} */ yaml, /** @type {number} */ port) {
   const file = writeConfig(ctx, `${name}.yaml`, yaml);
-  await launch(ctx, name, process.execPath, [IL_PROXY, '-c', file], port, 8000);
+  await launch(ctx, name, IL_PROXY_LAUNCHER, ['-c', file], port, 8000);
 }
 
 async function launchHaproxy(/** @type {StartContext} */ ctx, /** @type {Parameters<typeof configs.haproxyConfig>[0]} */ o) {

@@ -1,5 +1,6 @@
 import type { Bootstrap } from '@il/config';
 import { Runtime, type ComponentLog, type NetworkFilterFactory } from '@il/core';
+import { httpConnectionManagerFactory } from '@il/http-connect';
 import { tcpProxyFactory } from '@il/tcp-proxy';
 import { startAdmin, type AdminServer, type ServerState } from '../admin/index.js';
 import type { CliOptions } from '../cli/index.js';
@@ -8,7 +9,7 @@ import { adminContext } from './admin-context.js';
 
 /** Every network filter il-proxy can run, by config type URL. */
 export function networkFilterFactories(): NetworkFilterFactory[] {
-  return [tcpProxyFactory()];
+  return [tcpProxyFactory(), httpConnectionManagerFactory()];
 }
 
 /** Bridges core's `(level, message)` logs to a component's pino logger. */
