@@ -7,6 +7,8 @@ import { fileURLToPath } from 'node:url';
 import { remapPorts } from '../../../test-support/remap-ports.js';
 
 export const MAIN = fileURLToPath(new URL('../dist/main.js', import.meta.url));
+/** The `il-proxy` command (a launcher that sets glibc's malloc trim threshold, then execs node on MAIN). */
+export const LAUNCHER = fileURLToPath(new URL('../bin/il-proxy', import.meta.url));
 
 /** il-proxy as a user runs it: `node apps/proxy/dist/main.js ...` (the build must exist). */
 export interface IlProxyProcess {
@@ -25,7 +27,7 @@ export function requireBuild(): void {
 
 export function runIlProxy(args: readonly string[], options: { cwd?: string } = {}): IlProxyProcess {
   requireBuild();
-  const child = spawn(process.execPath, [MAIN, ...args], { cwd: options.cwd ?? process.cwd(), stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(LAUNCHER, [...args], { cwd: options.cwd ?? process.cwd(), stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));
@@ -57,17 +59,21 @@ export function runIlProxy(args: readonly string[], options: { cwd?: string } = 
 }
 
 /** Writes a config (ports remapped to free ones) into a fresh temp dir. */
-export async function writeConfig(text: string, options: { remap?: boolean } = {}): Promise<{ path: string; ports: Map<number, number>; dir: string; cleanup: () => void }> {
+export async function writeConfig(text: string, options: { remap?: boolean; ports?: Map<number, number> } = {}): Promise<{ path: string; ports: Map<number, number>; dir: string; cleanup: () => void }> {
   const dir = mkdtempSync(join(tmpdir(), 'il-proxy-'));
-  const remapped = options.remap === false ? { text, ports: new Map<number, number>() } : await remapPorts(text);
+  const remapped = options.remap === false ? { text, ports: new Map<number, number>() } : await remapPorts(text, options.ports);
   const path = join(dir, 'config.yaml');
   writeFileSync(path, remapped.text);
   return { path, ports: remapped.ports, dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
 /** Starts il-proxy on a config and waits until it serves (its main loop line). */
-export async function serve(text: string, extraArgs: readonly string[] = []): Promise<{ proxy: IlProxyProcess; ports: Map<number, number>; dir: string; cleanup: () => Promise<void> }> {
-  const config = await writeConfig(text);
+export async function serve(
+  text: string,
+  extraArgs: readonly string[] = [],
+  options: { ports?: Map<number, number> } = {},
+): Promise<{ proxy: IlProxyProcess; ports: Map<number, number>; dir: string; cleanup: () => Promise<void> }> {
+  const config = await writeConfig(text, options.ports === undefined ? {} : { ports: options.ports });
   const proxy = runIlProxy(['-c', config.path, ...extraArgs]);
   await proxy.waitForOutput(/starting main dispatch loop/);
   return {
