@@ -219,6 +219,31 @@ export class InternalSocket extends Duplex implements Deliverable {
    * size of the chunk; 'drain' follows once the peer has read down to its low watermark.
    */
   override write(chunk: unknown, encoding?: BufferEncoding | WriteCallback, callback?: WriteCallback): boolean {
+    // Fast path, the common case of a busy connection: a Buffer that the peer can take whole,
+    // with nothing queued, held, corked or ended on our side. The bytes move now, exactly as
+    // _write would move them, without Writable's per-write bookkeeping (it has nothing to track:
+    // the write is complete when this returns). Everything else takes Writable's path below.
+    const peer = this.#peer;
+    if (
+      peer !== null &&
+      chunk instanceof Buffer &&
+      this.#pendingCallback === null &&
+      peer.#level() + chunk.length <= peer.#highWatermark &&
+      this.writableLength === 0 &&
+      this.writableCorked === 0 &&
+      !this.writableEnded &&
+      !this.destroyed
+    ) {
+      if (chunk.length > 0) {
+        this.bytesWritten += chunk.length;
+        peer.#receive(chunk);
+        this.#touch();
+      }
+      // Writable calls back a write that completed synchronously on the next tick; so do we.
+      const done = typeof encoding === 'function' ? encoding : callback;
+      if (done !== undefined) process.nextTick(done, null);
+      return true;
+    }
     const ok = typeof encoding === 'function' ? super.write(chunk, encoding) : super.write(chunk, encoding as BufferEncoding, callback);
     if (!ok) return false;
     if (this.#pendingCallback === null) return true;
