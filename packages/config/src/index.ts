@@ -3,37 +3,11 @@
  * defaults filled in and Envoy's validation rules and error messages.
  */
 export { loadConfig, loadConfigFile } from './load.js';
-export type { ConfigSource, LoadOptions, LoadedConfig } from './load.js';
 export { ConfigError, formatIssue } from './issues.js';
-export type { ConfigIssue, ConfigWarning, SourceLocation } from './issues.js';
 export { Duration } from './duration.js';
 export { dump } from './dump.js';
 export { toJsonSchema } from './json-schema.js';
-export { addressString } from './api/core.js';
-export { HTTP_PROTOCOL_OPTIONS_KEY } from './api/cluster.js';
-
-export type { Bootstrap, Admin, StaticResources, BootstrapExtension, LayeredRuntime } from './api/bootstrap.js';
-export type { Address, SocketAddress, Pipe, EnvoyInternalAddress, Metadata, Locality, Node, HeaderValueOption, DataSource, BackoffStrategy, Percent } from './api/core.js';
-export type { Listener, FilterChain, FilterChainMatch, NetworkFilter, NetworkFilterConfig } from './api/listener.js';
-export type { Cluster, ClusterLoadAssignment, LocalityLbEndpoints, LbEndpoint, CircuitBreakers, Thresholds, UpstreamHttpProtocolOptions } from './api/cluster.js';
-export type { Http1ProtocolOptions, Http2ProtocolOptions, CommonHttpProtocolOptions } from './api/protocol.js';
-export type { TcpProxy, TunnelingConfig, UuidRequestIdConfig } from './api/tcp-proxy.js';
-export type { HttpConnectionManager, HttpFilter, HcmUpgradeConfig } from './api/http-connection-manager.js';
-export type { Router, HttpFilterConfig } from './api/router.js';
-export type {
-  RouteConfiguration,
-  VirtualHost,
-  Route,
-  RouteMatch,
-  RouteAction,
-  RouteUpgradeConfig,
-  WeightedCluster,
-  DirectResponseAction,
-  RedirectAction,
-  HeaderMatcher,
-  QueryParameterMatcher,
-} from './api/route.js';
-export type { StringMatcher, RegexMatcher } from './api/matcher.js';
-export type { AccessLog, FileAccessLog, StdoutAccessLog, StderrAccessLog, SubstitutionFormatString } from './api/access-log.js';
-export type { InternalListener, BootstrapExtensionConfig } from './api/internal-listener.js';
-export type { InternalUpstreamTransport, RawBuffer, TransportSocket, ClusterTransportSocket } from './api/transport-socket.js';
+export { addressString } from './address-string.js';
+export { HTTP_PROTOCOL_OPTIONS_KEY } from './constants.js';
+export { encodeBootstrap, decodeBootstrap } from './transfer.js';
+export type * from './types.js';

@@ -1,4 +1,4 @@
-import type { Bootstrap } from '@il/config';
+import type { Bootstrap } from '@il/config/runtime';
 import { AccessLogFileManager } from './access-log/file-manager.js';
 import { DrainManager, type DrainStrategy } from './network/drain-manager.js';
 import { InternalListenerRegistry } from './network/internal-listener-registry.js';

@@ -1,4 +1,4 @@
-import type { TcpProxy } from '@il/config';
+import type { TcpProxy } from '@il/config/runtime';
 import type { FilterState } from '@il/core';
 import { FilterStateKeys } from './filter-state-keys.js';
 

@@ -1,4 +1,4 @@
-import type { TcpProxy } from '@il/config';
+import type { TcpProxy } from '@il/config/runtime';
 import {
   DEFAULT_HTTP_ACCESS_LOG_FORMAT,
   createAccessLoggers,

@@ -5,6 +5,7 @@ import { address, bindConfig, locality, metadata } from './core.js';
 import { commonHttpProtocolOptions, http1ProtocolOptions, http2ProtocolOptions, http3Refused } from './protocol.js';
 import type { CommonHttpProtocolOptions, Http1ProtocolOptions, Http2ProtocolOptions } from './protocol.js';
 import { clusterTransportSocket } from './transport-socket.js';
+import { HTTP_PROTOCOL_OPTIONS_KEY } from '../constants.js';
 import { duration, durationOr, message, nonEmptyString, oneof, protoEnum, requiredOneof, typedMessage, typedConfig, uint32, unsupported } from '../schema/proto.js';
 import type { Report } from '../schema/proto.js';
 
@@ -78,8 +79,7 @@ export const upstreamHttpProtocolOptions = typedMessage(
 );
 export type UpstreamHttpProtocolOptions = z.output<typeof upstreamHttpProtocolOptions.schema>;
 
-/** The one key `typed_extension_protocol_options` accepts. */
-export const HTTP_PROTOCOL_OPTIONS_KEY = 'envoy.extensions.upstreams.http.v3.HttpProtocolOptions';
+export { HTTP_PROTOCOL_OPTIONS_KEY } from '../constants.js';
 
 // ---------------------------------------------------------------- circuit breakers
 

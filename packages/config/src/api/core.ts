@@ -15,6 +15,7 @@ import {
   unsupported,
 } from '../schema/proto.js';
 import { Duration } from '../duration.js';
+export { addressString } from '../address-string.js';
 
 // ---------------------------------------------------------------- addresses
 
@@ -46,20 +47,6 @@ export type SocketAddress = z.output<typeof socketAddress>;
 export type Pipe = z.output<typeof pipe>;
 export type EnvoyInternalAddress = z.output<typeof envoyInternalAddress>;
 export type Address = z.output<typeof address>;
-
-/**
- * Envoy's string form of an address, as used in its log lines, errors and stats:
- * `127.0.0.1:10000`, `[::1]:10000`, the pipe path, or `envoy://<listener>/<endpoint id>`.
- */
-export function addressString(a: Address): string {
-  if (a.socket_address) {
-    const { address: host, port_value: port } = a.socket_address;
-    return isIP(host) === 6 ? `[${host}]:${port}` : `${host}:${port}`;
-  }
-  if (a.pipe) return a.pipe.path;
-  if (a.envoy_internal_address) return `envoy://${a.envoy_internal_address.server_listener_name}/${a.envoy_internal_address.endpoint_id}`;
-  return '';
-}
 
 export const cidrRange = message(
   'envoy.config.core.v3.CidrRange',

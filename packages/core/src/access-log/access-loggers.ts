@@ -1,4 +1,4 @@
-import type { AccessLog, FileAccessLog } from '@il/config';
+import type { AccessLog, FileAccessLog } from '@il/config/runtime';
 import { FormatError } from '../formatter/format-error.js';
 import { compileFormat, compileJsonFormat, compileLogFormat, type Formatter } from '../formatter/formatter.js';
 import type { FormatContext } from '../formatter/operators.js';

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import type { DataSource, SubstitutionFormatString } from '@il/config';
+import type { DataSource, SubstitutionFormatString } from '@il/config/runtime';
 import { FormatError } from './format-error.js';
 import { createOperator, toJson, type FormatContext, type Operator } from './operators.js';
 

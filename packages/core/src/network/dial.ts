@@ -1,6 +1,6 @@
 import net from 'node:net';
 import type { Duplex } from 'node:stream';
-import { addressString, type Address } from '@il/config';
+import { addressString, type Address } from '@il/config/runtime';
 import { INTERNAL_CLIENT_ADDRESS, InternalSocket } from './internal-socket.js';
 import type { InternalListenerRegistry } from './internal-listener-registry.js';
 import type { PassthroughState } from './passthrough-state.js';

@@ -1,5 +1,5 @@
 import { BlockList, isIP } from 'node:net';
-import type { FilterChain } from '@il/config';
+import type { FilterChain } from '@il/config/runtime';
 import type { ConnectionAddress } from './connection-address.js';
 
 /** What a new connection offers to filter chain matching. */

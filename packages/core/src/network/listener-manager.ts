@@ -1,6 +1,6 @@
 import { chmodSync, existsSync, statSync, unlinkSync } from 'node:fs';
 import net from 'node:net';
-import { addressString, type FilterChain, type Listener, type NetworkFilterConfig } from '@il/config';
+import { addressString, type FilterChain, type Listener, type NetworkFilterConfig } from '@il/config/runtime';
 import { AccessLogFileManager } from '../access-log/file-manager.js';
 import type { Scope } from '../stats/store.js';
 import { StreamInfo, allocateConnectionId } from '../stream-info/stream-info.js';

@@ -1,4 +1,4 @@
-import type { Listener, NetworkFilterConfig } from '@il/config';
+import type { Listener, NetworkFilterConfig } from '@il/config/runtime';
 import type { AccessLogFileManager } from '../access-log/file-manager.js';
 import type { Scope } from '../stats/store.js';
 import type { StreamInfo } from '../stream-info/stream-info.js';

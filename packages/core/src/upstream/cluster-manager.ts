@@ -1,4 +1,4 @@
-import type { Cluster } from '@il/config';
+import type { Cluster } from '@il/config/runtime';
 import type { InternalListenerRegistry } from '../network/internal-listener-registry.js';
 import type { Scope } from '../stats/store.js';
 import { UpstreamCluster } from './cluster.js';

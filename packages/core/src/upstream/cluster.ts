@@ -6,7 +6,7 @@ import {
   type Http1ProtocolOptions,
   type CommonHttpProtocolOptions,
   type LbEndpoint,
-} from '@il/config';
+} from '@il/config/runtime';
 import { dial, type ConnectionSocket } from '../network/dial.js';
 import type { InternalListenerRegistry } from '../network/internal-listener-registry.js';
 import { PassthroughState } from '../network/passthrough-state.js';

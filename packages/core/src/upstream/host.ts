@@ -1,4 +1,4 @@
-import { addressString, type Address, type Metadata } from '@il/config';
+import { addressString, type Address, type Metadata } from '@il/config/runtime';
 
 /** Per-host counters, as Envoy shows them in `/clusters`. */
 export interface HostStats {

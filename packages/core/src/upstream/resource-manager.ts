@@ -1,4 +1,4 @@
-import type { Thresholds } from '@il/config';
+import type { Thresholds } from '@il/config/runtime';
 import type { Gauge } from '../stats/stat.js';
 
 /** One circuit-breaker budget: how many of a resource may be in use at once. */

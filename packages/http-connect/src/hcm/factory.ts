@@ -1,4 +1,4 @@
-import type { HttpConnectionManager } from '@il/config';
+import type { HttpConnectionManager } from '@il/config/runtime';
 import type { NetworkFilterFactory } from '@il/core';
 import { HcmCodecs, HcmConnection } from './connection.js';
 import { compileHttpConnectionManager } from './settings.js';

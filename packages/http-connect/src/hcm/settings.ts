@@ -1,4 +1,4 @@
-import type { HttpConnectionManager } from '@il/config';
+import type { HttpConnectionManager } from '@il/config/runtime';
 import {
   DEFAULT_HTTP_ACCESS_LOG_FORMAT,
   createAccessLoggers,

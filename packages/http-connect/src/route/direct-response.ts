@@ -1,6 +1,6 @@
 /** direct_response bodies, read once when the table is compiled (Envoy's ConfigUtility::parseDirectResponseBody). */
 import { readFileSync, statSync } from 'node:fs';
-import type { DataSource } from '@il/config';
+import type { DataSource } from '@il/config/runtime';
 import { RouteConfigError } from './errors.js';
 
 /** Envoy's default max_direct_response_body_size_bytes (the field is not part of il's config). */

@@ -1,5 +1,5 @@
 /** Route `headers` and `query_parameters` conditions (Envoy's HeaderUtility::matchHeaders and ConfigUtility::matchQueryParams). */
-import type { HeaderMatcher, QueryParameterMatcher } from '@il/config';
+import type { HeaderMatcher, QueryParameterMatcher } from '@il/config/runtime';
 import { compileStringMatcher } from './string-matcher.js';
 
 /** A header's value as matchers see it: all its values joined with ',' (Envoy's getAllOfHeaderAsString); undefined when absent. */

@@ -4,7 +4,7 @@
  * once, rendered with omit_empty_values as Envoy does for headers (a missing value is '', and an
  * empty result adds nothing unless keep_empty_value).
  */
-import type { HeaderValueOption } from '@il/config';
+import type { HeaderValueOption } from '@il/config/runtime';
 import { compileFormat, FormatError, type FormatContext, type Formatter, type HeaderMap } from '@il/core';
 import { RouteConfigError } from './errors.js';
 

@@ -4,7 +4,7 @@
  * Envoy ignores it for safe_regex.
  * Only connect_matcher can match a request without a path (classic CONNECT).
  */
-import type { RouteMatch } from '@il/config';
+import type { RouteMatch } from '@il/config/runtime';
 import { RouteConfigError } from './errors.js';
 import { pathWithoutQuery, type RequestView } from './request-view.js';
 import { compileFullMatch } from './string-matcher.js';

@@ -2,7 +2,7 @@
  * Redirect Locations, as Envoy builds them (Http::Utility::newUri and the route's redirect path
  * rewrite): scheme, host, port and path each from the redirect config or else from the request.
  */
-import type { RedirectAction } from '@il/config';
+import type { RedirectAction } from '@il/config/runtime';
 import { compileRegexRewrite } from './string-matcher.js';
 import { pathWithoutQuery } from './request-view.js';
 

@@ -4,7 +4,7 @@
  * VirtualHostImpl and RouteEntryImplBase). Every regex, format string and direct-response body is
  * compiled or read here, so a bad config fails at startup and lookups only compare strings.
  */
-import type { HeaderValueOption, Route, RouteAction, RouteConfiguration, VirtualHost } from '@il/config';
+import type { HeaderValueOption, Route, RouteAction, RouteConfiguration, VirtualHost } from '@il/config/runtime';
 import type { FormatContext, HeaderMap, StreamInfo } from '@il/core';
 import { stripHostPort } from './authority.js';
 import { readDirectResponseBody } from './direct-response.js';

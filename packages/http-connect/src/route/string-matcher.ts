@@ -3,7 +3,7 @@
  * they are JavaScript RegExps (the same engine @il/config validates them with), and a regex match is
  * always a full match, as RE2::FullMatch is.
  */
-import type { RegexMatcher, StringMatcher } from '@il/config';
+import type { RegexMatcher, StringMatcher } from '@il/config/runtime';
 import { RouteConfigError } from './errors.js';
 
 export type StringMatch = (value: string) => boolean;

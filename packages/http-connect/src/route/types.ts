@@ -1,5 +1,5 @@
 /** The route table's public shapes: what the HTTP connection manager asks and what it gets back. */
-import type { Route, VirtualHost } from '@il/config';
+import type { Route, VirtualHost } from '@il/config/runtime';
 import type { HeaderMap, StreamInfo } from '@il/core';
 
 export interface RouteTableOptions {

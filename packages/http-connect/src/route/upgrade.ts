@@ -4,7 +4,7 @@
  * a route entry for the type decides when present (`enabled` defaults to true), else the HCM's entry
  * does; with neither, the upgrade is refused. Types compare case-insensitively.
  */
-import type { RouteUpgradeConfig } from '@il/config';
+import type { RouteUpgradeConfig } from '@il/config/runtime';
 import type { HeaderMap } from '@il/core';
 import { RouteConfigError } from './errors.js';
 import type { ConnectTermination, RouteRequest, UpgradeDecision } from './types.js';

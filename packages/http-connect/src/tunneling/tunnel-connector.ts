@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { OutgoingHttpHeaders } from 'node:http2';
-import type { TunnelingConfig } from '@il/config';
+import type { TunnelingConfig } from '@il/config/runtime';
 import {
   compileFormat,
   connectionAddresses,
