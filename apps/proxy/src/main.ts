@@ -1,9 +1,10 @@
 #!/usr/bin/env node
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { ConfigError } from '@il/config';
-import { loadFromOptions, parseArgs, runValidate } from './cli/index.js';
+import { ConfigError } from '@il/config/runtime';
+import { parseArgs } from './cli/options.js';
 import { createLogging } from './logging/index.js';
+import { loadConfigInWorker } from './server/config-loader.js';
 import { ProxyServer } from './server/proxy-server.js';
 
 /** The built-in demo: the whole tunnel in one process (examples/tunnel.yaml). */
@@ -28,6 +29,8 @@ async function main(argv: string[]): Promise<number> {
   }
   const { options } = parsed;
   if (options.mode === 'validate') {
+    // The validator (every zod schema) is loaded only here; serve mode validates in a worker.
+    const { runValidate } = await import('./cli/validate.js');
     const result = runValidate(options);
     (result.exitCode === 0 ? process.stdout : process.stderr).write(result.output);
     return result.exitCode;
@@ -44,7 +47,7 @@ async function main(argv: string[]): Promise<number> {
 
   let loaded;
   try {
-    loaded = loadFromOptions(options);
+    loaded = await loadConfigInWorker(options);
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     logging.flushSync();

@@ -1,7 +1,8 @@
-import { dump, type Bootstrap } from '@il/config';
+import { dump, type Bootstrap } from '@il/config/runtime';
 import type { Runtime } from '@il/core';
 import type { AdminContext, ClusterStatus, ServerState } from '../admin/index.js';
-import { toCommandLineOptions, VERSION, type CliOptions } from '../cli/index.js';
+import { toCommandLineOptions, type CliOptions } from '../cli/options.js';
+import { VERSION } from '../cli/version.js';
 import type { Logging } from '../logging/index.js';
 
 export interface ServerControls {

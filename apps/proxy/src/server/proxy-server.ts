@@ -1,9 +1,9 @@
-import type { Bootstrap } from '@il/config';
+import type { Bootstrap } from '@il/config/runtime';
 import { Runtime, type ComponentLog, type NetworkFilterFactory } from '@il/core';
 import { httpConnectionManagerFactory } from '@il/http-connect';
 import { tcpProxyFactory } from '@il/tcp-proxy';
 import { startAdmin, type AdminServer, type ServerState } from '../admin/index.js';
-import type { CliOptions } from '../cli/index.js';
+import type { CliOptions } from '../cli/options.js';
 import type { Log, Logging } from '../logging/index.js';
 import { adminContext } from './admin-context.js';
 
