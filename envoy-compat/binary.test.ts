@@ -5,31 +5,19 @@
  */
 import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import http from 'node:http';
 import http2 from 'node:http2';
 import net from 'node:net';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MAIN, requireBuild, serve } from '../apps/proxy/test/il-proxy-process.js';
+import { ENVOY_CONFIGS, envoyConfig, envoyConfigFiles } from '../test-support/envoy-configs.js';
 import { requirePeer } from '../test-support/peers.js';
 
 const run = promisify(execFile);
-const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
-const CONFIGS = resolve(process.env.IL_ENVOY_CONFIGS ?? join(REPO_ROOT, '..', 'shared', 'envoy-configs'));
-
-function configFiles(): string[] {
-  if (!existsSync(CONFIGS)) {
-    throw new Error(`Envoy's example configs are missing: ${CONFIGS} does not exist. Set IL_ENVOY_CONFIGS to the folder holding them (../shared/envoy-configs by default).`);
-  }
-  const files = readdirSync(CONFIGS).filter((f) => f.endsWith('.yaml')).sort();
-  if (files.length === 0) throw new Error(`Envoy's example configs are missing: ${CONFIGS} holds no *.yaml file.`);
-  return files;
-}
-
-const envoyConfig = (file: string): string => readFileSync(join(CONFIGS, file), 'utf8');
+const CONFIGS = ENVOY_CONFIGS;
+const configFiles = envoyConfigFiles;
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {

@@ -2,24 +2,14 @@
  * Envoy's own example configs (../shared/envoy-configs, or IL_ENVOY_CONFIGS) must load unmodified,
  * with no issues, and mean what they mean to Envoy.
  */
-import { existsSync, readdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, HTTP_PROTOCOL_OPTIONS_KEY, loadConfigFile } from '@il/config';
 import type { Bootstrap, LoadedConfig } from '@il/config';
+import { ENVOY_CONFIGS, envoyConfigFiles } from '../test-support/envoy-configs.js';
 
-const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
-const CONFIGS = resolve(process.env.IL_ENVOY_CONFIGS ?? join(REPO_ROOT, '..', 'shared', 'envoy-configs'));
-
-function configFiles(): string[] {
-  if (!existsSync(CONFIGS)) {
-    throw new Error(`Envoy's example configs are missing: ${CONFIGS} does not exist. Set IL_ENVOY_CONFIGS to the folder holding them (../shared/envoy-configs by default).`);
-  }
-  const files = readdirSync(CONFIGS).filter((f) => f.endsWith('.yaml')).sort();
-  if (files.length === 0) throw new Error(`Envoy's example configs are missing: ${CONFIGS} holds no *.yaml file.`);
-  return files;
-}
+const CONFIGS = ENVOY_CONFIGS;
+const configFiles = envoyConfigFiles;
 
 const files = configFiles();
 
