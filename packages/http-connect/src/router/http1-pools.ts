@@ -1,21 +1,31 @@
-import type { ClusterManager, DrainManager, Host, UpstreamCluster } from '@il/core';
-import { Http1ConnectionPool, type Http1PoolOptions } from './http1-connection.js';
-
-export type { Http1PoolOptions } from './http1-connection.js';
+import type { Socket } from 'node:net';
+import { Pool } from 'undici';
+import type { Duplex } from 'node:stream';
+import type { ClusterManager, DrainManager, FilterState, Host, UpstreamCluster, UpstreamConnection } from '@il/core';
+import { UpstreamConnectError } from './upstream.js';
 
 /** Envoy's common_http_protocol_options.idle_timeout default (1 hour). */
 const DEFAULT_IDLE_TIMEOUT_MS = 3_600_000;
+/** Envoy's default max_response_headers_kb (60 KiB) for upstream responses. */
+const MAX_RESPONSE_HEADER_BYTES = 60 * 1024;
+
+export interface Http1PoolOptions {
+  /** Internal hops of the downstream connection (a pool per hop count: internal listeners bound the depth). */
+  hops: number;
+  /** Its filter state: shared objects ride along to internal listeners, so they key the pool as in Envoy. */
+  downstreamFilterState: FilterState | undefined;
+}
 
 /**
- * HTTP/1.1 connection pools: one per cluster, host and pool key (http1-connection.ts). Each pool
- * dials through `cluster.newConnection`, so internal hosts go through the internal listener
- * registry and the cluster's connection stats and circuit breakers count every connection.
+ * HTTP/1.1 connection pools on undici: one `Pool` per cluster, host and pool key. Each pool dials
+ * through `cluster.newConnection`, so internal hosts go through the internal listener registry
+ * and the cluster's connection stats and circuit breakers count every connection.
  */
 export class Http1ConnectionPools {
-  readonly #pools = new Map<UpstreamCluster, Map<Host, Map<string | number, Http1ConnectionPool>>>();
+  readonly #pools = new Map<UpstreamCluster, Map<Host, Map<string, Pool>>>();
   #closed = false;
 
-  for(cluster: UpstreamCluster, host: Host, options: Http1PoolOptions): Http1ConnectionPool {
+  for(cluster: UpstreamCluster, host: Host, options: Http1PoolOptions): Pool {
     let byHost = this.#pools.get(cluster);
     if (byHost === undefined) {
       byHost = new Map();
@@ -37,18 +47,18 @@ export class Http1ConnectionPools {
 
   /** Server drain: idle connections go now, busy ones after their request. */
   drain(): void {
-    for (const pool of this.#all()) pool.drain();
+    for (const pool of this.#all()) void pool.close().catch(() => undefined);
     this.#pools.clear();
   }
 
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    for (const pool of this.#all()) pool.close();
+    for (const pool of this.#all()) void pool.destroy().catch(() => undefined);
     this.#pools.clear();
   }
 
-  *#all(): Generator<Http1ConnectionPool> {
+  *#all(): Generator<Pool> {
     for (const byHost of this.#pools.values()) for (const byKey of byHost.values()) yield* byKey.values();
   }
 }
@@ -56,31 +66,77 @@ export class Http1ConnectionPools {
 /**
  * Envoy hashes the filter-state objects a connection carries to an internal listener into the pool
  * key, so requests with different shared state never share a connection (issue #35711's fix).
- * Without shared objects the key is the hop count alone.
  */
-function poolKey(options: Http1PoolOptions): string | number {
-  const state = options.downstreamFilterState;
-  if (state === undefined || state.size === 0) return options.hops;
-  const shared = state.sharedWithUpstream();
-  if (shared.length === 0) return options.hops;
-  let serialized: string;
+function poolKey(options: Http1PoolOptions): string {
+  const shared = options.downstreamFilterState?.sharedWithUpstream() ?? [];
+  if (shared.length === 0) return String(options.hops);
+  let state: string;
   try {
-    serialized = JSON.stringify(shared.map((s) => [s.key, s.sharing, s.value]));
+    state = JSON.stringify(shared.map((s) => [s.key, s.sharing, s.value]));
   } catch {
-    serialized = `unserializable:${shared.map((s) => s.key).join(',')}`;
+    state = `unserializable:${shared.map((s) => s.key).join(',')}`;
   }
-  return `${options.hops}|${serialized}`;
+  return `${options.hops}|${state}`;
 }
 
-function createPool(cluster: UpstreamCluster, host: Host, options: Http1PoolOptions): Http1ConnectionPool {
+function originOf(host: Host): string {
+  const socketAddress = host.address.socket_address;
+  if (socketAddress === undefined) return 'http://localhost';
+  const ip = socketAddress.address.includes(':') ? `[${socketAddress.address}]` : socketAddress.address;
+  return `http://${ip}:${socketAddress.port_value}`;
+}
+
+function createPool(cluster: UpstreamCluster, host: Host, options: Http1PoolOptions): Pool {
   const idleMs = cluster.commonHttpOptions?.idle_timeout.ms ?? DEFAULT_IDLE_TIMEOUT_MS;
-  return new Http1ConnectionPool(cluster, host, options, {
-    idleTimeoutMs: idleMs > 0 ? idleMs : DEFAULT_IDLE_TIMEOUT_MS,
-    maxRequestsPerConnection: cluster.commonHttpOptions?.max_requests_per_connection ?? 0,
+  const keepAliveMs = idleMs > 0 ? idleMs : DEFAULT_IDLE_TIMEOUT_MS;
+  const maxRequests = cluster.commonHttpOptions?.max_requests_per_connection;
+  return new Pool(originOf(host), {
+    connections: cluster.resources.connections.max,
+    pipelining: 1,
+    headersTimeout: 0,
+    bodyTimeout: 0,
+    keepAliveTimeout: keepAliveMs,
+    keepAliveMaxTimeout: keepAliveMs,
+    maxHeaderSize: MAX_RESPONSE_HEADER_BYTES,
+    ...(maxRequests === undefined || maxRequests === 0 ? {} : { maxRequestsPerClient: maxRequests }),
+    connect: (_connectOptions, callback) => {
+      const connection = cluster.newConnection(host, { hops: options.hops, downstreamFilterState: options.downstreamFilterState });
+      if (connection === 'overflow') {
+        callback(new UpstreamConnectError('overflow', undefined, `cluster '${cluster.name}': max_connections reached`), null);
+        return;
+      }
+      const socket = connection.socket;
+      connections.set(socket, connection);
+      let settled = false;
+      const onError = (error: NodeJS.ErrnoException): void => {
+        if (settled) return;
+        settled = true;
+        callback(UpstreamConnectError.fromSocketError(error, host, false), null);
+      };
+      const onClose = (): void => onError(Object.assign(new Error('connection closed before it was established'), { code: 'ECONNRESET' }));
+      const onConnect = (): void => {
+        if (settled) return;
+        settled = true;
+        socket.off('error', onError);
+        socket.off('close', onClose);
+        // undici's client wants a net.Socket; a ConnectionSocket has the surface it uses.
+        callback(null, socket as unknown as Socket);
+      };
+      socket.once('connect', onConnect);
+      socket.once('error', onError);
+      socket.once('close', onClose);
+    },
   });
 }
 
 const shared = new WeakMap<ClusterManager, Http1ConnectionPools>();
+
+const connections = new WeakMap<object, UpstreamConnection>();
+
+/** The upstream connection behind a socket of these pools (for %UPSTREAM_CONNECTION_ID% and addresses). */
+export function upstreamConnectionOf(socket: Duplex): UpstreamConnection | undefined {
+  return connections.get(socket);
+}
 
 /** The HTTP/1.1 pools of one runtime (one set per cluster manager), drained with it. */
 export function sharedHttp1ConnectionPools(context: { readonly clusterManager: ClusterManager; readonly drain: DrainManager }): Http1ConnectionPools {

@@ -1,214 +1,143 @@
-import type { Duplex } from 'node:stream';
-import type { ConnectionSocket, HeaderMap } from '@il/core';
-import { appendValue, isHopByHop } from '../hcm/headers.js';
-import type { ResetReason } from '../hcm/local-reply.js';
-import type { Http1BodyFraming, Http1Connection, Http1ConnectionPool, Http1Exchange, Http1PendingRequest } from './http1-connection.js';
-import type { UpstreamCallbacks, UpstreamRequest } from './upstream.js';
+import diagnostics from 'node:diagnostics_channel';
+import { Readable, type Duplex } from 'node:stream';
+import type { Dispatcher, Pool } from 'undici';
+import { connectionAddresses, type HeaderMap } from '@il/core';
+import type { HeaderList } from '../hcm/headers.js';
+import { upstreamConnectionOf } from './http1-pools.js';
+import { UpstreamConnectError, type UpstreamCallbacks, type UpstreamRequest } from './upstream.js';
 
-/** An HTTP/1.1 request as the router hands it over: the head, ready for the wire. */
 export interface Http1RequestHead {
   method: string;
-  /** The request line and every header line, through the blank line that ends the head. */
-  head: string;
-  framing: Http1BodyFraming;
+  /** The request-target: a path, or `host:port` for CONNECT. */
+  path: string;
+  /** Header list including `host`; no hop-by-hop headers. */
+  headers: HeaderList;
+  /** Whether payload follows the headers (streamed from `write()` until `end()`). */
+  hasBody: boolean;
 }
 
-/** Methods whose requests carry a payload by definition: an empty one is sent as `content-length: 0` (as undici does). */
-const EXPECTS_PAYLOAD = new Set(['PUT', 'POST', 'PATCH', 'QUERY', 'PROPFIND', 'PROPPATCH']);
-/** What a header value may hold on the wire (node:http's and undici's check). */
-const INVALID_HEADER_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
-const TOKEN = /^[\^_`a-zA-Z\-0-9!#$%&'*+.|~]+$/;
+/** undici's own errors that mean the connection died under the request. */
+const TERMINATION_CODES = new Set(['UND_ERR_SOCKET', 'ECONNRESET', 'EPIPE', 'UND_ERR_CLOSED', 'UND_ERR_DESTROYED']);
+/** ...and the ones that mean the upstream spoke broken HTTP. */
+const PROTOCOL_CODES = new Set(['UND_ERR_INFO', 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH', 'UND_ERR_HEADERS_OVERFLOW', 'UND_ERR_RES_EXCEEDED_MAX_SIZE']);
 
 /**
- * The head of an HTTP/1.1 request to an upstream: request line, `host`, `connection` (keep-alive,
- * or close for CONNECT), the headers (pseudo-headers, hop-by-hop ones, Host and Expect left out)
- * and the body framing: the client's content-length when it gave one, else chunked. Returns
- * undefined for a header name or value that cannot go on the wire.
+ * An HTTP/1.1 request through an undici Pool, streamed both ways with backpressure: the request
+ * body is a Readable that undici pulls from (and that pauses the downstream when full); response
+ * data pauses undici when the downstream cannot take more. A CONNECT (proxy mode) becomes a raw
+ * tunnel over the upstream socket once undici hands it over.
  */
-export function http1RequestHead(method: string, target: string, authority: string, headers: HeaderMap, hasBody: boolean): Http1RequestHead | undefined {
-  const isConnect = method === 'CONNECT';
-  let head = `${method} ${target} HTTP/1.1\r\nhost: ${authority}\r\n${isConnect ? 'connection: close' : 'connection: keep-alive'}\r\n`;
-  let contentLength: string | undefined;
-  for (const name in headers) {
-    if (name.charCodeAt(0) === 58 /* ':' */ || isHopByHop(name) || name === 'host' || name === 'expect') continue;
-    const value = headers[name];
-    if (value === undefined) continue;
-    if (name === 'content-length') {
-      contentLength = typeof value === 'string' ? value : value[0];
-      continue;
-    }
-    if (!TOKEN.test(name)) return undefined;
-    if (typeof value === 'string') {
-      if (INVALID_HEADER_VALUE.test(value)) return undefined;
-      head += `${name}: ${value}\r\n`;
-    } else {
-      for (const v of value) {
-        if (INVALID_HEADER_VALUE.test(v)) return undefined;
-        head += `${name}: ${v}\r\n`;
-      }
-    }
-  }
-  let framing: Http1BodyFraming = 'none';
-  if (isConnect) {
-    // The payload is the tunnel's, after the answer.
-  } else if (hasBody) {
-    if (contentLength !== undefined) {
-      if (INVALID_HEADER_VALUE.test(contentLength)) return undefined;
-      head += `content-length: ${contentLength}\r\n`;
-      framing = 'length';
-    } else {
-      head += 'transfer-encoding: chunked\r\n';
-      framing = 'chunked';
-    }
-  } else if (EXPECTS_PAYLOAD.has(method)) {
-    head += 'content-length: 0\r\n';
-  }
-  return { method, head: `${head}\r\n`, framing };
-}
-
-/** Response header pairs as a header map: names lower-cased, repeated ones as lists. */
-function headerMapOf(pairs: readonly string[]): HeaderMap {
-  const headers = Object.create(null) as HeaderMap;
-  for (let i = 0; i + 1 < pairs.length; i += 2) appendValue(headers, (pairs[i] as string).toLowerCase(), pairs[i + 1] as string);
-  return headers;
-}
-
-/**
- * An HTTP/1.1 request on a pooled connection (http1-connection.ts), streamed both ways with
- * backpressure: request payload is written to the connection (buffered only while the pool finds
- * one), response data pauses the connection when the downstream cannot take more. A CONNECT
- * (proxy mode) becomes a raw tunnel over the upstream socket once answered.
- */
-export class Http1Upstream implements UpstreamRequest, Http1Exchange, Http1PendingRequest {
+export class Http1Upstream implements UpstreamRequest {
   readonly #callbacks: UpstreamCallbacks;
-  readonly #pool: Http1ConnectionPool;
-  readonly #request: Http1RequestHead;
-  #connection: Http1Connection | undefined;
-  /** Payload that arrived before a connection did. */
-  #pending: Buffer[] | undefined;
-  #pendingEnd = false;
+  #body: Readable | undefined;
+  #controller: Dispatcher.DispatchController | undefined;
   #tunnel: Duplex | undefined;
   #done = false;
+  #responseEnded = false;
 
-  constructor(pool: Http1ConnectionPool, request: Http1RequestHead, callbacks: UpstreamCallbacks) {
+  constructor(pool: Pool, head: Http1RequestHead, callbacks: UpstreamCallbacks) {
     this.#callbacks = callbacks;
-    this.#pool = pool;
-    this.#request = request;
-    pool.request(this);
+    const isConnect = head.method === 'CONNECT';
+    if (head.hasBody && !isConnect) {
+      this.#body = new Readable({ read: () => this.#callbacks.onUpstreamRequestDrain() });
+      // Aborting the request destroys the body; that is not an error anyone waits for.
+      this.#body.on('error', () => undefined);
+    }
+    const options: Dispatcher.DispatchOptions = {
+      method: head.method,
+      path: head.path,
+      headers: head.headers,
+      body: this.#body ?? null,
+      headersTimeout: 0,
+      bodyTimeout: 0,
+    };
+    pool.dispatch(options, this.#handler());
   }
-
-  get #finished(): boolean {
-    return this.#done;
-  }
-
-  // ---- the router's side -----------------------------------------------------------------
 
   write(chunk: Buffer): boolean {
     if (this.#done) return true;
     if (this.#tunnel !== undefined) return this.#tunnel.write(chunk);
-    const connection = this.#connection;
-    if (connection === undefined || this.#request.method === 'CONNECT') {
-      (this.#pending ??= []).push(chunk);
-      return false;
-    }
-    return connection.writeBody(chunk);
+    return this.#body?.push(chunk) ?? true;
   }
 
   end(): void {
     if (this.#done) return;
     if (this.#tunnel !== undefined) this.#tunnel.end();
-    else if (this.#connection === undefined || this.#request.method === 'CONNECT') this.#pendingEnd = true;
-    else this.#connection.endBody();
+    else this.#body?.push(null);
   }
 
   resumeResponse(): void {
     if (this.#tunnel !== undefined) this.#tunnel.resume();
-    else this.#connection?.resume();
+    else this.#controller?.resume();
   }
 
   reset(): void {
     if (this.#done) return;
     this.#done = true;
-    this.#pending = undefined;
-    if (this.#tunnel !== undefined) this.#tunnel.destroy();
-    else if (this.#connection !== undefined) this.#connection.abort(this);
-    else this.#pool.cancel(this);
+    this.#tunnel?.destroy();
+    if (this.#controller !== undefined && !this.#controller.aborted && !this.#responseEnded) this.#controller.abort(new Error('upstream request reset by the router'));
+    this.#body?.destroy();
   }
 
-  // ---- the pool's side -------------------------------------------------------------------
-
-  attach(connection: Http1Connection): void {
-    if (this.#done) {
-      // Reset while it waited: the connection goes back untouched.
-      this.#pool.release(connection);
-      return;
-    }
-    this.#connection = connection;
-    const request = this.#request;
-    connection.send(this, request.head, request.method, request.framing);
-    if (request.method === 'CONNECT') return;
-    const pending = this.#pending;
-    if (pending !== undefined) {
-      this.#pending = undefined;
-      for (const chunk of pending) connection.writeBody(chunk);
-    }
-    if (this.#pendingEnd) connection.endBody();
-    else if (pending !== undefined && !connection.socket.writableNeedDrain) this.#callbacks.onUpstreamRequestDrain();
+  #handler(): Dispatcher.DispatchHandler {
+    return {
+      onRequestStart: (controller) => {
+        this.#controller = controller;
+        if (this.#done) controller.abort(new Error('upstream request reset by the router'));
+        else markStarting(this);
+      },
+      onRequestUpgrade: (_controller, statusCode, headers, socket) => this.#onTunnel(statusCode, headers, socket),
+      onResponseStart: (_controller, statusCode, headers) => {
+        if (this.#done || statusCode < 200) return;
+        this.#callbacks.onUpstreamHeaders(statusCode, headers, false);
+      },
+      onResponseData: (controller, chunk) => {
+        if (this.#done) return;
+        if (!this.#callbacks.onUpstreamData(chunk)) controller.pause();
+      },
+      onResponseEnd: (_controller, trailers) => {
+        if (this.#done) return;
+        this.#responseEnded = true;
+        this.#done = true;
+        this.#callbacks.onUpstreamEnd(Object.keys(trailers).length === 0 ? undefined : trailers);
+      },
+      onResponseError: (_controller, error) => {
+        if (this.#done) return;
+        this.#done = true;
+        this.#body?.destroy();
+        if (error instanceof UpstreamConnectError) {
+          this.#callbacks.onUpstreamReset(error.reason, error.transportFailureReason);
+          return;
+        }
+        const code = (error as NodeJS.ErrnoException).code ?? '';
+        if (PROTOCOL_CODES.has(code) || code.startsWith('HPE_')) this.#callbacks.onUpstreamReset('protocol error', undefined);
+        else if (TERMINATION_CODES.has(code)) this.#callbacks.onUpstreamReset('connection termination', undefined);
+        else this.#callbacks.onUpstreamReset('local reset', undefined);
+      },
+    };
   }
 
-  fail(reason: ResetReason, transportFailureReason: string | undefined): void {
-    this.onFailure(reason, transportFailureReason);
-  }
-
-  // ---- the connection's side -------------------------------------------------------------
-
-  onConnection(connection: Http1Connection): void {
-    const addresses = connection.addresses;
-    this.#callbacks.onUpstreamConnection({ connectionId: connection.upstream.id, local: addresses.local, remote: addresses.remote });
-  }
-
-  onResponseHead(status: number, headers: string[]): void {
-    if (this.#done) return;
-    this.#callbacks.onUpstreamHeaders(status, headerMapOf(headers), false);
-  }
-
-  onResponseBody(chunk: Buffer): void {
-    if (this.#done) return;
-    if (!this.#callbacks.onUpstreamData(chunk)) this.#connection?.pause();
-  }
-
-  onResponseEnd(trailers: string[] | undefined): void {
-    if (this.#done) return;
-    this.#done = true;
-    this.#callbacks.onUpstreamEnd(trailers === undefined || trailers.length === 0 ? undefined : headerMapOf(trailers));
-  }
-
-  onFailure(reason: ResetReason, transportFailureReason: string | undefined): void {
-    if (this.#done) return;
-    this.#done = true;
-    this.#pending = undefined;
-    this.#callbacks.onUpstreamReset(reason, transportFailureReason);
-  }
-
-  onWritable(): void {
-    if (!this.#done) this.#callbacks.onUpstreamRequestDrain();
+  /** The socket undici writes this request on (from its sendHeaders diagnostics message). */
+  onSocket(socket: Duplex): void {
+    const connection = upstreamConnectionOf(socket);
+    if (connection === undefined) return;
+    const addresses = connectionAddresses(socket);
+    this.#callbacks.onUpstreamConnection({ connectionId: connection.id, local: addresses.local, remote: addresses.remote });
   }
 
   /** CONNECT answered: from here the upstream socket is a raw byte stream. */
-  onTunnel(status: number, headers: string[], socket: ConnectionSocket, rest: Buffer): void {
-    this.#connection = undefined;
+  #onTunnel(statusCode: number, headers: HeaderMap, socket: Duplex): void {
     if (this.#done) {
       socket.destroy();
       return;
     }
     this.#tunnel = socket;
     let ended = false;
+    socket.on('error', () => undefined);
     socket.on('data', (chunk: Buffer) => {
       if (!this.#done && !this.#callbacks.onUpstreamData(chunk)) socket.pause();
     });
-    socket.on('drain', () => {
-      if (!this.#done) this.#callbacks.onUpstreamRequestDrain();
-    });
+    socket.on('drain', () => this.#callbacks.onUpstreamRequestDrain());
     socket.once('end', () => {
       ended = true;
       if (this.#done) return;
@@ -220,21 +149,22 @@ export class Http1Upstream implements UpstreamRequest, Http1Exchange, Http1Pendi
       this.#done = true;
       this.#callbacks.onUpstreamReset('connection termination', undefined);
     });
-    this.#callbacks.onUpstreamHeaders(status, headerMapOf(headers), false);
-    // The router may have reset the request from its headers callback.
-    if (this.#finished) return;
-    if (rest.length > 0 && !this.#callbacks.onUpstreamData(rest)) {
-      // The downstream is full already: resumeResponse() lets the rest flow.
-    } else {
-      socket.resume();
-    }
-    // Payload the client sent before the answer (a 2xx opened the tunnel; any other answer drops it).
-    const pending = this.#pending;
-    this.#pending = undefined;
-    if (status >= 200 && status < 300) {
-      if (pending !== undefined) for (const chunk of pending) socket.write(chunk);
-      if (this.#pendingEnd) socket.end();
-      else if (pending !== undefined && !socket.writableNeedDrain) this.#callbacks.onUpstreamRequestDrain();
-    }
+    this.#callbacks.onUpstreamHeaders(statusCode, headers, false);
   }
 }
+
+/**
+ * undici calls a request's onRequestStart and then publishes `undici:client:sendHeaders` with the
+ * socket, synchronously, in the same call (client-h1 writeH1): the request that started last is
+ * the one whose socket the message names. Only sockets of il's pools count.
+ */
+let starting: Http1Upstream | undefined;
+function markStarting(upstream: Http1Upstream): void {
+  starting = upstream;
+}
+diagnostics.subscribe('undici:client:sendHeaders', (message) => {
+  const upstream = starting;
+  starting = undefined;
+  const socket = (message as { socket?: Duplex }).socket;
+  if (upstream !== undefined && socket !== undefined) upstream.onSocket(socket);
+});

@@ -3,7 +3,7 @@ import type { FilterState, HeaderMap, Host, StreamInfo, UpstreamCluster } from '
 import { proxyProtocolHeader } from '../connect/proxy-protocol.js';
 import { TcpUpstream } from '../connect/tcp-upstream.js';
 import type { DownstreamProtocol, DownstreamResetCode } from '../hcm/downstream.js';
-import { firstValue, toHttp2Headers } from '../hcm/headers.js';
+import { firstValue, toHeaderList, toHttp2Headers } from '../hcm/headers.js';
 import {
   ResponseCodeDetails,
   resetReasonFlag,
@@ -13,7 +13,7 @@ import {
 } from '../hcm/local-reply.js';
 import type { HcmSettings } from '../hcm/settings.js';
 import type { RouteForward, RouteMatchResult } from '../route/index.js';
-import { Http1Upstream, http1RequestHead } from './http1-upstream.js';
+import { Http1Upstream } from './http1-upstream.js';
 import { Http2Upstream } from './http2-upstream.js';
 import { trackUpstreamRequest, type UpstreamCallbacks, type UpstreamRequest } from './upstream.js';
 
@@ -213,14 +213,14 @@ export class RouterFilter implements UpstreamCallbacks {
       return;
     }
     this.#release = release;
-    const head = http1RequestHead(method, this.#isConnect ? authority : (headers[':path'] as string), authority, headers, hasBody && !this.#isConnect);
-    if (head === undefined) {
-      // A header node:http or nghttp2 let through but the HTTP/1.1 wire cannot carry (a mutation's value).
-      this.onUpstreamReset('local reset', undefined);
-      return;
-    }
+    const list = toHeaderList(headers, skipForHttp1);
+    list.push('host', authority);
     const pool = cb.settings.http1Pools.for(cluster, host, { hops: cb.hops, downstreamFilterState: cb.downstreamFilterState });
-    this.#upstream = new Http1Upstream(pool, head, this);
+    this.#upstream = new Http1Upstream(
+      pool,
+      { method, path: this.#isConnect ? authority : (headers[':path'] as string), headers: list, hasBody: hasBody && !this.#isConnect },
+      this,
+    );
   }
 
   // ---- upstream callbacks ----------------------------------------------------------------
@@ -341,4 +341,9 @@ export class RouterFilter implements UpstreamCallbacks {
       if (this.#host !== undefined) this.#host.stats.rq_error++;
     }
   }
+}
+
+/** Headers an HTTP/1.1 upstream must not get from the request map (undici writes Host itself; Expect was answered here). */
+function skipForHttp1(name: string): boolean {
+  return name === 'host' || name === 'expect';
 }
