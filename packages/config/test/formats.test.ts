@@ -84,6 +84,18 @@ describe('spellings and encodings', () => {
     ]);
   });
 
+  it('reports the first three YAML syntax errors of a broken document, then how many more followed', () => {
+    // One flow map continued at too small an indent: the parser reports two dozen errors, echoes of it.
+    const text =
+      'static_resources:\n  listeners:\n  - name: a\n    filter_chains: [ { filters: [ { name: x, typed_config: { a: 1,\n' +
+      '  b: 2, stat_prefix: c, d: { e: f } } } ] } ]\n  - name: b\n    internal_listener: {}\n  clusters: []\n';
+    const issues = issuesOf({ text, name: 'cascade.yaml' });
+    expect(issues.length).toBe(4);
+    expect(issues.slice(0, 3).every((issue) => issue.message.startsWith('YAML syntax error: '))).toBe(true);
+    expect(issues[0]).toMatchObject({ source: 'cascade.yaml', line: 5 });
+    expect(issues[3]?.message).toMatch(/^YAML: \d+ more syntax errors? after these, most likely consequences of the first$/);
+  });
+
   it('reads YAML anchors, aliases and merge keys', () => {
     const { bootstrap } = load(yaml`
       static_resources:

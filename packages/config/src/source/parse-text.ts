@@ -12,6 +12,9 @@ export interface TextProblem {
 /** Caps what YAML aliases may expand to, so a "billion laughs" document costs milliseconds. */
 export const MAX_NODES = 200_000;
 
+/** How many YAML/JSON syntax errors are reported one by one. */
+export const MAX_SYNTAX_ERRORS = 3;
+
 /**
  * Parses YAML (or JSON, which YAML 1.2 contains) into a Located tree. Never throws: every problem,
  * with its position, goes to `problems`, and the result is undefined when nothing usable was read.
@@ -33,7 +36,21 @@ export function parseText(text: string, source: string, format: 'yaml' | 'json',
   }
   for (const warning of doc.warnings) problems.push({ message: `YAML: ${warning.message}`, pos: at(warning.pos[0]), warning: true });
   if (doc.errors.length > 0) {
-    for (const error of doc.errors) problems.push({ message: `${format === 'json' ? 'JSON' : 'YAML'} syntax error: ${error.message}`, pos: at(error.pos[0]) });
+    // After the first few, a parser's errors are mostly echoes of the first: report those few.
+    const kind = format === 'json' ? 'JSON' : 'YAML';
+    const seen = new Set<string>();
+    const errors = doc.errors.filter((error) => {
+      const key = `${String(error.pos[0])}:${error.message}`;
+      if (seen.has(key)) return false;
+      seen.add(key);
+      return true;
+    });
+    for (const error of errors.slice(0, MAX_SYNTAX_ERRORS)) problems.push({ message: `${kind} syntax error: ${error.message}`, pos: at(error.pos[0]) });
+    const more = errors.length - MAX_SYNTAX_ERRORS;
+    if (more > 0) {
+      const next = errors[MAX_SYNTAX_ERRORS];
+      problems.push({ message: `${kind}: ${more} more syntax error${more === 1 ? '' : 's'} after these, most likely consequences of the first`, pos: at(next?.pos[0] ?? 0) });
+    }
     return undefined;
   }
   if (doc.contents === null) {
