@@ -1,3 +1,4 @@
+import { Socket } from 'node:net';
 import { connectionAddresses, type ConnectionSocket, type Host, type UpstreamConnection } from '@il/core';
 import { UpstreamConnectError, type UpstreamCallbacks, type UpstreamRequest } from '../router/upstream.js';
 
@@ -11,6 +12,11 @@ import { UpstreamConnectError, type UpstreamCallbacks, type UpstreamRequest } fr
 export class TcpUpstream implements UpstreamRequest {
   readonly #socket: ConnectionSocket;
   readonly #host: Host;
+  /** The upstream connection's high watermark (the cluster's per_connection_buffer_limit_bytes). */
+  readonly #bufferLimit: number;
+  /** A kernel socket: writes of one event-loop turn are corked and leave as one writev. */
+  readonly #batchWrites: boolean;
+  #corked = false;
   #connected = false;
   #done = false;
 
@@ -18,6 +24,9 @@ export class TcpUpstream implements UpstreamRequest {
   constructor(connection: UpstreamConnection, preamble: Buffer | undefined, callbacks: UpstreamCallbacks) {
     this.#socket = connection.socket;
     this.#host = connection.host;
+    this.#bufferLimit = connection.cluster.config.per_connection_buffer_limit_bytes;
+    // An InternalSocket already delivers once per turn; corking it would only slow its writes.
+    this.#batchWrites = connection.socket instanceof Socket;
     const socket = this.#socket;
     // Queued ahead of any payload; net.Socket and InternalSocket keep write order while connecting.
     if (preamble !== undefined) socket.write(preamble);
@@ -57,10 +66,34 @@ export class TcpUpstream implements UpstreamRequest {
     });
   }
 
+  /**
+   * Sends payload upstream; false once the connection holds a buffer's worth (Envoy's high
+   * watermark is the cluster's per_connection_buffer_limit_bytes, as for TcpProxy), and then the
+   * socket's 'drain' resumes the router.
+   *
+   * An HTTP/2 stream hands its DATA over one frame (at most 16 KiB) at a time, so a 64 KiB TCP
+   * read of the downstream session arrives here as four writes. On a kernel socket they are
+   * corked until the end of the event-loop turn, so they leave as one writev instead of four
+   * syscalls (Envoy, too, flushes a connection's write buffer once per dispatcher iteration).
+   */
   write(chunk: Buffer): boolean {
-    if (this.#done || this.#socket.destroyed) return true;
-    return this.#socket.write(chunk);
+    const socket = this.#socket;
+    if (this.#done || socket.destroyed) return true;
+    if (this.#batchWrites && !this.#corked) {
+      this.#corked = true;
+      socket.cork();
+      setImmediate(this.#uncork);
+    }
+    // node's own high watermark (16 KiB) is below Envoy's: 'false' from it alone would pause the
+    // stream after every frame. A 'drain' the router did not wait for is harmless.
+    return socket.write(chunk) || socket.writableLength < this.#bufferLimit;
   }
+
+  readonly #uncork = (): void => {
+    this.#corked = false;
+    const socket = this.#socket;
+    if (!socket.destroyed && socket.writableCorked > 0) socket.uncork();
+  };
 
   end(): void {
     if (!this.#socket.destroyed) this.#socket.end();
