@@ -197,9 +197,18 @@ const HELLO = `                direct_response:
                   status: 200
                   body: { inline_string: "Hello, world!" }`;
 
+/**
+ * Envoy's default circuit breakers allow 1024 connections and 1024 requests (tunnels) per cluster;
+ * the idle-tunnel bench holds 10,000 open, so every cluster raises them, as an Envoy user would.
+ */
+const CIRCUIT_BREAKERS = `
+    circuit_breakers:
+      thresholds:
+      - { max_connections: 100000, max_pending_requests: 100000, max_requests: 100000 }`;
+
 /** @param {string} name @param {number} port @param {{h2?: boolean}} [o] */
 const tcpCluster = (name, port, o = {}) => `  - name: ${name}
-    connect_timeout: 1s${
+    connect_timeout: 1s${CIRCUIT_BREAKERS}${
       o.h2
         ? `
     typed_extension_protocol_options:
@@ -218,7 +227,7 @@ const tcpCluster = (name, port, o = {}) => `  - name: ${name}
               socket_address: { address: 127.0.0.1, port_value: ${port} }`;
 
 /** @param {string} name @param {string} listener */
-const internalCluster = (name, listener) => `  - name: ${name}
+const internalCluster = (name, listener) => `  - name: ${name}${CIRCUIT_BREAKERS}
     load_assignment:
       cluster_name: ${name}
       endpoints:
