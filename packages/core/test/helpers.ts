@@ -1,6 +1,8 @@
 import { once } from 'node:events';
 import type { Readable, Writable } from 'node:stream';
 import { InternalListenerRegistry, type InternalSocket } from '../src/index.js';
+import { readAll } from '../../../test-support/streams.js';
+export { readAll };
 
 /** A registry with one listener, and a function that connects and returns both ends. */
 export function pairFactory(options: { bufferSizeBytes?: number; allowHalfOpen?: boolean } = {}): {
@@ -37,19 +39,6 @@ export function pairFactory(options: { bufferSizeBytes?: number; allowHalfOpen?:
       return { client, server };
     },
   };
-}
-
-/**
- * Reads a stream to its end and returns everything as one Buffer. Uses events rather than an
- * async iterator: the iterator destroys the stream when it finishes, which would reset a socket.
- */
-export function readAll(stream: Readable): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    stream.on('data', (chunk: Buffer) => chunks.push(chunk));
-    stream.once('end', () => resolve(Buffer.concat(chunks)));
-    stream.once('error', reject);
-  });
 }
 
 /** Waits for the next event-loop turns to run (deliveries happen once per turn). */

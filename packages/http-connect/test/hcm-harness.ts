@@ -9,6 +9,10 @@ import { loadConfig } from '@il/config';
 import { Runtime, Store, type ComponentLog, type DnsResolver } from '@il/core';
 import { remapPorts } from '../../../test-support/remap-ports.js';
 import { httpConnectionManagerFactory } from '../src/index.js';
+import { readBytes } from '../../../test-support/streams.js';
+export { readBytes };
+import { waitFor, within } from '../../../test-support/wait.js';
+export { waitFor, within };
 
 export interface RunningProxy {
   runtime: Runtime;
@@ -81,29 +85,6 @@ export function envoyConfig(name: string): string {
     throw new Error(`Envoy's example config ${name} is not at ${path}: set IL_ENVOY_CONFIGS to the folder holding Envoy's configs/ files (see ../shared/envoy-configs/SOURCE.md)`);
   }
   return readFileSync(path, 'utf8');
-}
-
-/** Rejects after `ms` with a message naming what was awaited. */
-export function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    promise,
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
-}
-
-export function waitFor(predicate: () => boolean, timeoutMs = 5000, what = 'condition'): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  return new Promise((resolve, reject) => {
-    const check = (): void => {
-      if (predicate()) resolve();
-      else if (Date.now() > deadline) reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`));
-      else setTimeout(check, 5);
-    };
-    check();
-  });
 }
 
 /** A raw TCP client that collects everything it receives. */
@@ -208,27 +189,6 @@ export async function tcpUpstream(port = 0): Promise<{ port: number; next: (ms?:
         server.close(() => resolve());
       }),
   };
-}
-
-/** Reads from a socket until `count` bytes arrived. */
-export function readBytes(socket: net.Socket | http2.ClientHttp2Stream, count: number, ms = 5000): Promise<Buffer> {
-  return within(
-    new Promise<Buffer>((resolve) => {
-      const chunks: Buffer[] = [];
-      let total = 0;
-      const onData = (chunk: Buffer): void => {
-        chunks.push(chunk);
-        total += chunk.length;
-        if (total >= count) {
-          socket.off('data', onData);
-          resolve(Buffer.concat(chunks));
-        }
-      };
-      socket.on('data', onData);
-    }),
-    ms,
-    `${count} bytes`,
-  );
 }
 
 /** A free port nobody listens on (for connection failures). */

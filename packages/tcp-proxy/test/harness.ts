@@ -4,6 +4,9 @@ import { loadConfig } from '@il/config';
 import { Runtime, Store, type ComponentLog } from '@il/core';
 import { remapPorts } from '../../../test-support/remap-ports.js';
 import { tcpProxyFactory } from '../src/index.js';
+export { readAll as collect } from '../../../test-support/streams.js';
+import { waitFor } from '../../../test-support/wait.js';
+export { waitFor };
 
 export interface RunningProxy {
   runtime: Runtime;
@@ -65,24 +68,3 @@ export async function upstreamServer(onConnection: (socket: net.Socket) => void,
   };
 }
 
-/** Collects everything a socket receives until EOF (events, not an async iterator, so the socket stays open). */
-export function collect(socket: net.Socket): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
-    socket.once('end', () => resolve(Buffer.concat(chunks)));
-    socket.once('error', reject);
-  });
-}
-
-export function waitFor(predicate: () => boolean, timeoutMs = 5000, what = 'condition'): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  return new Promise((resolve, reject) => {
-    const check = (): void => {
-      if (predicate()) resolve();
-      else if (Date.now() > deadline) reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`));
-      else setTimeout(check, 5);
-    };
-    check();
-  });
-}

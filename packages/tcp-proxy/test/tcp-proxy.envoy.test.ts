@@ -8,6 +8,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { readBytes } from '../../../test-support/streams.js';
 import { collect, example, startProxy, upstreamServer, waitFor, type RunningProxy } from './harness.js';
 
 const cleanups: Array<() => Promise<void> | void> = [];
@@ -64,22 +65,6 @@ async function fakeUpstream(port: number): Promise<{ next: () => Promise<net.Soc
     }),
     close: server.close,
   };
-}
-
-function readBytes(socket: net.Socket, count: number): Promise<Buffer> {
-  return new Promise((resolve) => {
-    const chunks: Buffer[] = [];
-    let total = 0;
-    const onData = (chunk: Buffer): void => {
-      chunks.push(chunk);
-      total += chunk.length;
-      if (total >= count) {
-        socket.off('data', onData);
-        resolve(Buffer.concat(chunks));
-      }
-    };
-    socket.on('data', onData);
-  });
 }
 
 describe('InternalListener TcpProxy (envoy-behavior.md §7.6)', () => {

@@ -1,0 +1,25 @@
+// Bounded waiting for tests: every wait names what it waited for and gives up after a deadline.
+
+/** Resolves once `predicate()` holds (polled every 5 ms); rejects after `timeoutMs`. */
+export function waitFor(predicate: () => boolean, timeoutMs = 5000, what = 'condition'): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  return new Promise((resolve, reject) => {
+    const check = (): void => {
+      if (predicate()) resolve();
+      else if (Date.now() > deadline) reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`));
+      else setTimeout(check, 5);
+    };
+    check();
+  });
+}
+
+/** `promise`, or a rejection after `ms` naming what was awaited. */
+export function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    promise,
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
