@@ -28,6 +28,19 @@ export class Scope {
     return this.store.histogramFromParts(this.prefix + name, this.tagExtractedPrefix + name, this.tags, unit);
   }
 
+  /**
+   * One counter per name, as a record typed by the names: the shape of Envoy's stats structs
+   * (`ALL_CLUSTER_STATS(COUNTER, ...)`). `scope.counters(['a', 'b'] as const).a.inc()`.
+   */
+  counters<const N extends string>(names: readonly N[]): Readonly<Record<N, Counter>> {
+    return Object.fromEntries(names.map((name) => [name, this.counter(name)])) as Record<N, Counter>;
+  }
+
+  /** One gauge per name, as a record typed by the names (see `counters`). */
+  gauges<const N extends string>(names: readonly N[]): Readonly<Record<N, Gauge>> {
+    return Object.fromEntries(names.map((name) => [name, this.gauge(name)])) as Record<N, Gauge>;
+  }
+
   /** A child scope `<prefix><name>.`. */
   scope(name: string): Scope {
     return new Scope(this.store, `${this.prefix}${name}.`, `${this.tagExtractedPrefix}${name}.`, this.tags);

@@ -72,8 +72,8 @@ export class ClusterStats {
 
   constructor(scope: Scope) {
     this.scope = scope;
-    this.counters = Object.fromEntries(COUNTERS.map((n) => [n, scope.counter(n)])) as Record<ClusterCounterName, Counter>;
-    this.gauges = Object.fromEntries(GAUGES.map((n) => [n, scope.gauge(n)])) as Record<ClusterGaugeName, Gauge>;
+    this.counters = scope.counters(COUNTERS);
+    this.gauges = scope.gauges(GAUGES);
     this.upstream_cx_connect_ms = scope.histogram('upstream_cx_connect_ms');
     this.upstream_cx_length_ms = scope.histogram('upstream_cx_length_ms');
     this.upstream_rq_time = scope.histogram('upstream_rq_time');

@@ -67,8 +67,8 @@ export class HcmStats {
   constructor(root: Scope, statPrefix: string) {
     const scope = root.taggedScope('http', statPrefix, 'envoy_http_conn_manager_prefix');
     this.scope = scope;
-    this.counters = Object.fromEntries(COUNTERS.map((n) => [n, scope.counter(n)])) as Record<HcmCounterName, Counter>;
-    this.gauges = Object.fromEntries(GAUGES.map((n) => [n, scope.gauge(n)])) as Record<HcmGaugeName, Gauge>;
+    this.counters = scope.counters(COUNTERS);
+    this.gauges = scope.gauges(GAUGES);
     this.downstream_cx_length_ms = scope.histogram('downstream_cx_length_ms');
     this.downstream_rq_time = scope.histogram('downstream_rq_time');
   }
