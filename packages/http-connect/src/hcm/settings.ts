@@ -1,4 +1,4 @@
-import type { HttpConnectionManager } from '@il/config/runtime';
+import type { HttpConnectionManager, RouteConfiguration } from '@il/config/runtime';
 import {
   DEFAULT_HTTP_ACCESS_LOG_FORMAT,
   createAccessLoggers,
@@ -9,7 +9,7 @@ import {
   type NetworkFilterFactoryContext,
 } from '@il/core';
 import { compileRouteConfiguration, type RouteTable } from '../route/index.js';
-import { sharedHttp1ConnectionPools, type Http1ConnectionPools } from '../router/http1-pools.js';
+import { loadUndici, sharedHttp1ConnectionPools, type Http1ConnectionPools } from '../router/http1-pools.js';
 import { sharedHttp2ConnectionPools, type Http2ConnectionPools } from '../upstream/index.js';
 import { HcmStats } from './stats.js';
 
@@ -73,6 +73,7 @@ export function compileHttpConnectionManager(config: HttpConnectionManager, cont
   } catch (error) {
     throw new Error(`http_connection_manager '${config.stat_prefix}': route_config: ${(error as Error).message}`, { cause: error });
   }
+  if (mayProxyHttp(routeConfig)) loadUndici();
   const common = config.common_http_protocol_options;
   const h2 = config.http2_protocol_options;
   const h1 = config.http_protocol_options;
@@ -118,4 +119,18 @@ export function compileHttpConnectionManager(config: HttpConnectionManager, cont
       hpackTableSize: h2.hpack_table_size,
     },
   };
+}
+
+/**
+ * Whether a route table may send a request upstream as HTTP (through undici): any route with a
+ * cluster, except CONNECT routes that terminate (connect_config), whose upstream is raw TCP.
+ */
+function mayProxyHttp(routeConfig: RouteConfiguration): boolean {
+  return routeConfig.virtual_hosts.some((virtualHost) =>
+    virtualHost.routes.some((route) => {
+      if (route.route === undefined) return false;
+      const terminatesConnect = route.match.connect_matcher !== undefined && route.route.upgrade_configs.some((upgrade) => upgrade.connect_config !== undefined);
+      return !terminatesConnect;
+    }),
+  );
 }

@@ -1,8 +1,24 @@
+import { createRequire } from 'node:module';
 import type { Socket } from 'node:net';
-import { Pool } from 'undici';
 import type { Duplex } from 'node:stream';
+import type { Pool } from 'undici';
 import type { ClusterManager, DrainManager, FilterState, Host, UpstreamCluster, UpstreamConnection } from '@il/core';
 import { UpstreamConnectError } from './upstream.js';
+
+type Undici = typeof import('undici');
+let undici: Undici | undefined;
+
+/**
+ * undici, loaded on first need. Loading it (its llhttp WebAssembly included) costs about 20 MiB of
+ * RSS, which a config without HTTP/1.1 upstreams (TcpProxy, CONNECT termination, direct
+ * responses) should not pay. `compileHttpConnectionManager` calls this for route tables that may
+ * proxy HTTP, so the load happens at start-up and never stalls a request. undici is CommonJS, and
+ * `require` shares its module cache with `import`, so there is one copy either way.
+ */
+export function loadUndici(): Undici {
+  undici ??= createRequire(import.meta.url)('undici') as Undici;
+  return undici;
+}
 
 /** Envoy's common_http_protocol_options.idle_timeout default (1 hour). */
 const DEFAULT_IDLE_TIMEOUT_MS = 3_600_000;
@@ -90,6 +106,7 @@ function createPool(cluster: UpstreamCluster, host: Host, options: Http1PoolOpti
   const idleMs = cluster.commonHttpOptions?.idle_timeout.ms ?? DEFAULT_IDLE_TIMEOUT_MS;
   const keepAliveMs = idleMs > 0 ? idleMs : DEFAULT_IDLE_TIMEOUT_MS;
   const maxRequests = cluster.commonHttpOptions?.max_requests_per_connection;
+  const { Pool } = loadUndici();
   return new Pool(originOf(host), {
     connections: cluster.resources.connections.max,
     pipelining: 1,
