@@ -67,7 +67,7 @@ export class TcpUpstream implements UpstreamRequest {
   }
 
   /**
-   * Sends payload upstream; false once the connection holds a buffer's worth (Envoy's high
+   * Sends payload upstream; false once a kernel socket holds a buffer's worth (Envoy's high
    * watermark is the cluster's per_connection_buffer_limit_bytes, as for TcpProxy), and then the
    * socket's 'drain' resumes the router.
    *
@@ -79,7 +79,9 @@ export class TcpUpstream implements UpstreamRequest {
   write(chunk: Buffer): boolean {
     const socket = this.#socket;
     if (this.#done || socket.destroyed) return true;
-    if (this.#batchWrites && !this.#corked) {
+    // An InternalSocket's write() is false only while its peer is above buffer_size_kb: as is.
+    if (!this.#batchWrites) return socket.write(chunk);
+    if (!this.#corked) {
       this.#corked = true;
       socket.cork();
       setImmediate(this.#uncork);
