@@ -67,7 +67,7 @@ import { startBackend, subject as subjectById } from './subjects.mjs';
 export function loadSettings(/** @type {boolean} */ quick) {
   return quick
     ? { iperfSeconds: 1, iperfOmit: 0, httpSeconds: 1, warmupSeconds: 1, connections: 50, h2Clients: 10, h2Streams: 10, idleTunnels: 1000 }
-    : { iperfSeconds: 5, iperfOmit: 1, httpSeconds: 5, warmupSeconds: 1, connections: 50, h2Clients: 10, h2Streams: 10, idleTunnels: 10_000 };
+    : { iperfSeconds: 5, iperfOmit: 1, httpSeconds: 5, warmupSeconds: 3, connections: 50, h2Clients: 10, h2Streams: 10, idleTunnels: 10_000 };
 }
 
 /** The load generator's command line with `<port>` for the port, as BENCHMARKS.md shows it. */
