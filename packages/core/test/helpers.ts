@@ -1,8 +1,7 @@
 import { once } from 'node:events';
 import type { Readable, Writable } from 'node:stream';
 import { InternalListenerRegistry, type InternalSocket } from '../src/index.js';
-import { readAll } from '../../../test-support/streams.js';
-export { readAll };
+export { readAll } from '../../../test-support/streams.js';
 
 /** A registry with one listener, and a function that connects and returns both ends. */
 export function pairFactory(options: { bufferSizeBytes?: number; allowHalfOpen?: boolean } = {}): {

@@ -9,8 +9,7 @@ import { loadConfig } from '@il/config';
 import { Runtime, Store, type ComponentLog, type DnsResolver } from '@il/core';
 import { remapPorts } from '../../../test-support/remap-ports.js';
 import { httpConnectionManagerFactory } from '../src/index.js';
-import { readBytes } from '../../../test-support/streams.js';
-export { readBytes };
+export { readBytes } from '../../../test-support/streams.js';
 import { waitFor, within } from '../../../test-support/wait.js';
 export { waitFor, within };
 

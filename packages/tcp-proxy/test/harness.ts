@@ -5,8 +5,7 @@ import { Runtime, Store, type ComponentLog } from '@il/core';
 import { remapPorts } from '../../../test-support/remap-ports.js';
 import { tcpProxyFactory } from '../src/index.js';
 export { readAll as collect } from '../../../test-support/streams.js';
-import { waitFor } from '../../../test-support/wait.js';
-export { waitFor };
+export { waitFor } from '../../../test-support/wait.js';
 
 export interface RunningProxy {
   runtime: Runtime;
