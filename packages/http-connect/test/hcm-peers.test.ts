@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import { requirePeer } from '../../../test-support/peers.js';
+import { cluster, hcmConfig } from './hcm-config.js';
 import { example, httpBackend, startProxy } from './hcm-harness.js';
 
 const run = promisify(execFile);
@@ -19,27 +20,7 @@ const H2_CLIENT = fileURLToPath(new URL('./fixtures/h2_client.py', import.meta.u
 
 /** An HCM (AUTO codec) that routes everything to a Node HTTP/1.1 backend. */
 function routerConfig(backendPort: number): string {
-  return `
-static_resources:
-  listeners:
-  - name: http
-    address: { socket_address: { address: 127.0.0.1, port_value: 0 } }
-    filter_chains:
-    - filters:
-      - name: envoy.filters.network.http_connection_manager
-        typed_config:
-          "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
-          stat_prefix: ingress
-          route_config:
-            virtual_hosts:
-            - name: backend
-              domains: ["*"]
-              routes: [ { match: { prefix: "/" }, route: { cluster: backend } } ]
-          http_filters: [ { name: envoy.filters.http.router, typed_config: { "@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router } } ]
-  clusters:
-  - name: backend
-    load_assignment: { cluster_name: backend, endpoints: [ { lb_endpoints: [ { endpoint: { address: { socket_address: { address: 127.0.0.1, port_value: ${backendPort} } } } } ] } ] }
-`;
+  return hcmConfig({ routes: '- { match: { prefix: "/" }, route: { cluster: backend } }', clusters: cluster('backend', backendPort) });
 }
 
 async function echoBackend() {
