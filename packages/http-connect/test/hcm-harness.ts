@@ -9,6 +9,7 @@ import { loadConfig } from '@il/config';
 import { Runtime, Store, type ComponentLog, type DnsResolver } from '@il/core';
 import { remapPorts } from '../../../test-support/remap-ports.js';
 import { httpConnectionManagerFactory } from '../src/index.js';
+import { Arrivals } from '../../../test-support/arrivals.js';
 export { readBytes } from '../../../test-support/streams.js';
 import { waitFor, within } from '../../../test-support/wait.js';
 export { waitFor, within };
@@ -155,15 +156,10 @@ export async function http2Backend(onStream: (stream: http2.ServerHttp2Stream, h
 
 /** A raw TCP upstream (CONNECT termination target) whose connections are queued for the test. */
 export async function tcpUpstream(port = 0): Promise<{ port: number; next: (ms?: number) => Promise<net.Socket>; sockets: net.Socket[]; close: () => Promise<void> }> {
-  const sockets: net.Socket[] = [];
-  const ready: net.Socket[] = [];
-  const waiting: Array<(s: net.Socket) => void> = [];
+  const sockets = new Arrivals<net.Socket>();
   const server = net.createServer({ allowHalfOpen: true }, (socket) => {
-    sockets.push(socket);
     socket.on('error', () => undefined);
-    const waiter = waiting.shift();
-    if (waiter !== undefined) waiter(socket);
-    else ready.push(socket);
+    sockets.push(socket);
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -171,20 +167,11 @@ export async function tcpUpstream(port = 0): Promise<{ port: number; next: (ms?:
   });
   return {
     port: (server.address() as net.AddressInfo).port,
-    sockets,
-    next: (ms = 5000) =>
-      within(
-        new Promise<net.Socket>((resolve) => {
-          const socket = ready.shift();
-          if (socket !== undefined) resolve(socket);
-          else waiting.push(resolve);
-        }),
-        ms,
-        'an upstream connection',
-      ),
+    sockets: sockets.all,
+    next: (ms = 5000) => sockets.next(ms, 'an upstream connection'),
     close: () =>
       new Promise((resolve) => {
-        for (const s of sockets) s.destroy();
+        for (const s of sockets.all) s.destroy();
         server.close(() => resolve());
       }),
   };

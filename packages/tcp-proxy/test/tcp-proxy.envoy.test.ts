@@ -8,6 +8,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { Arrivals } from '../../../test-support/arrivals.js';
 import { readBytes } from '../../../test-support/streams.js';
 import { collect, example, startProxy, upstreamServer, waitFor, type RunningProxy } from './harness.js';
 
@@ -49,22 +50,10 @@ function connectClient(proxy: RunningProxy, allowHalfOpen = false): net.Socket {
 }
 
 async function fakeUpstream(port: number): Promise<{ next: () => Promise<net.Socket>; close: () => Promise<void> }> {
-  const waiting: Array<(s: net.Socket) => void> = [];
-  const ready: net.Socket[] = [];
-  const server = await upstreamServer((socket) => {
-    const waiter = waiting.shift();
-    if (waiter) waiter(socket);
-    else ready.push(socket);
-  }, port);
+  const sockets = new Arrivals<net.Socket>();
+  const server = await upstreamServer((socket) => sockets.push(socket), port);
   cleanups.push(server.close);
-  return {
-    next: () => new Promise((resolve) => {
-      const socket = ready.shift();
-      if (socket) resolve(socket);
-      else waiting.push(resolve);
-    }),
-    close: server.close,
-  };
+  return { next: () => sockets.next(), close: server.close };
 }
 
 describe('InternalListener TcpProxy (envoy-behavior.md §7.6)', () => {
