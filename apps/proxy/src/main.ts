@@ -6,6 +6,7 @@ import { parseArgs } from './cli/options.js';
 import { createLogging } from './logging/index.js';
 import { loadConfigInWorker } from './server/config-loader.js';
 import { ProxyServer } from './server/proxy-server.js';
+import { exposeMinorGc, gcPacingLimitBytes, YoungGcPacer } from './server/young-gc-pacer.js';
 
 /** The built-in demo: the whole tunnel in one process (examples/tunnel.yaml). */
 const DEMO_CONFIG = fileURLToPath(new URL('../../../examples/tunnel.yaml', import.meta.url));
@@ -74,6 +75,8 @@ async function main(argv: string[]): Promise<number> {
     return 1;
   }
 
+  startGcPacing(server, log);
+
   // SIGTERM drains for --drain-time-s; SIGINT (Ctrl-C) does the same, fast; a second signal exits now.
   let signalled = false;
   const onSignal = (signal: NodeJS.Signals): void => {
@@ -99,6 +102,24 @@ async function main(argv: string[]): Promise<number> {
     );
   }
   return -1; // keep serving
+}
+
+/** Minor GCs paced to read-buffer memory (docs/performance.md), unless IL_GC_PACING_MIB=0. */
+function startGcPacing(server: ProxyServer, log: { warn(message: string): void; debug(message: string): void }): void {
+  const limitBytes = gcPacingLimitBytes(process.env);
+  if (limitBytes instanceof Error) {
+    log.warn(`${limitBytes.message}; GC pacing is off`);
+    return;
+  }
+  if (limitBytes === 0) return;
+  const minorGc = exposeMinorGc();
+  if (minorGc === undefined) {
+    log.warn('this V8 does not expose gc(); GC pacing is off');
+    return;
+  }
+  const listeners = server.runtime.listenerManager;
+  new YoungGcPacer({ limitBytes, minorGc, isActive: () => listeners.activeConnections > 0 }).start();
+  log.debug(`GC pacing: a minor GC per ${String(limitBytes / 1024 / 1024)} MiB of new buffer memory`);
 }
 
 main(process.argv.slice(2)).then(

@@ -1,0 +1,167 @@
+import { createServer, connect, type Server } from 'node:net';
+import { PerformanceObserver, constants as perfConstants } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { getHeapStatistics } from 'node:v8';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { exposeMinorGc, gcPacingLimitBytes, YoungGcPacer } from '../src/server/young-gc-pacer.js';
+
+const MiB = 1024 * 1024;
+
+/** External memory the test controls; `gc()` frees what `garbage` holds. */
+function fakeMemory(base = 10 * MiB) {
+  const memory = { live: base, garbage: 0, reads: 0, collections: 0 };
+  return {
+    memory,
+    readExternalBytes: () => {
+      memory.reads++;
+      return memory.live + memory.garbage;
+    },
+    minorGc: () => {
+      memory.collections++;
+      memory.garbage = 0;
+    },
+  };
+}
+
+describe('YoungGcPacer', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('runs a minor GC each time buffer memory grows the limit above its low, and none while it is flat', () => {
+    vi.useFakeTimers();
+    const fake = fakeMemory();
+    const pacer = new YoungGcPacer({ limitBytes: 4 * MiB, busyIntervalMs: 5, idleIntervalMs: 250, ...fake });
+    pacer.start();
+    pacer.wake(); // as an accepted connection does
+    // A transfer: 1 MiB of dead read buffers per 5 ms sample, for 100 samples.
+    for (let i = 0; i < 100; i++) {
+      fake.memory.garbage += MiB;
+      vi.advanceTimersByTime(5);
+    }
+    // Every 4 MiB (plus the sample that re-measures the low after a collection).
+    expect(fake.memory.collections).toBeGreaterThanOrEqual(18);
+    expect(fake.memory.collections).toBeLessThanOrEqual(25);
+    expect(pacer.collections).toBe(fake.memory.collections);
+    const afterTransfer = fake.memory.collections;
+    vi.advanceTimersByTime(10_000);
+    expect(fake.memory.collections).toBe(afterTransfer);
+    pacer.stop();
+  });
+
+  it('does not collect again for memory that stays alive after a collection', () => {
+    vi.useFakeTimers();
+    const fake = fakeMemory();
+    const pacer = new YoungGcPacer({ limitBytes: 4 * MiB, busyIntervalMs: 5, idleIntervalMs: 250, ...fake });
+    pacer.start();
+    vi.advanceTimersByTime(300);
+    // 20 MiB that a GC cannot free (data buffered for a slow peer, a cache).
+    fake.memory.live += 20 * MiB;
+    vi.advanceTimersByTime(2_000);
+    expect(fake.memory.collections).toBe(1);
+    pacer.stop();
+  });
+
+  it('samples a few times a second without connections, and every busy interval while connections are open', () => {
+    vi.useFakeTimers();
+    const fake = fakeMemory();
+    let open = 0;
+    const pacer = new YoungGcPacer({ limitBytes: 4 * MiB, busyIntervalMs: 5, idleIntervalMs: 250, isActive: () => open > 0, ...fake });
+    pacer.start();
+    const readsAt = fake.memory.reads;
+    vi.advanceTimersByTime(1_000);
+    expect(fake.memory.reads - readsAt).toBeLessThanOrEqual(5);
+    open = 1;
+    vi.advanceTimersByTime(250); // the idle sample that notices the connection
+    const busyFrom = fake.memory.reads;
+    vi.advanceTimersByTime(1_000);
+    expect(fake.memory.reads - busyFrom).toBeGreaterThanOrEqual(190);
+    open = 0;
+    vi.advanceTimersByTime(250);
+    const idleFrom = fake.memory.reads;
+    vi.advanceTimersByTime(1_000);
+    expect(fake.memory.reads - idleFrom).toBeLessThanOrEqual(5);
+    pacer.stop();
+  });
+
+  it('is woken by an accepted TCP connection instead of waiting for its idle sample', async () => {
+    const fake = fakeMemory();
+    const pacer = new YoungGcPacer({ limitBytes: 4 * MiB, busyIntervalMs: 2, idleIntervalMs: 60_000, ...fake });
+    pacer.start();
+    await sleep(20);
+    const before = fake.memory.reads;
+    const server: Server = createServer((socket) => socket.destroy());
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const address = server.address();
+      if (address === null || typeof address === 'string') throw new Error('no address');
+      const client = connect(address.port, '127.0.0.1');
+      client.on('error', () => undefined);
+      await sleep(100);
+      client.destroy();
+      expect(fake.memory.reads - before).toBeGreaterThanOrEqual(5);
+    } finally {
+      pacer.stop();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+
+  it('keeps dead buffers to a few MiB where V8 alone lets them reach 32 MiB', async () => {
+    const minorGc = exposeMinorGc();
+    expect(minorGc).toBeDefined();
+    if (minorGc === undefined) return;
+    const pacer = new YoungGcPacer({ limitBytes: 4 * MiB, busyIntervalMs: 5, minorGc });
+    minorGc();
+    await sleep(50);
+    const base = getHeapStatistics().external_memory;
+    let peak = 0;
+    pacer.start();
+    pacer.wake();
+    try {
+      // 96 MiB of 64 KiB buffers that die at once, like a proxy's reads, at about 1 MiB per ms.
+      for (let ms = 0; ms < 96; ms++) {
+        for (let i = 0; i < 16; i++) Buffer.allocUnsafeSlow(64 * 1024).fill(i);
+        peak = Math.max(peak, getHeapStatistics().external_memory - base);
+        await sleep(1);
+      }
+    } finally {
+      pacer.stop();
+    }
+    expect(pacer.collections).toBeGreaterThan(0);
+    expect(peak).toBeLessThan(20 * MiB);
+  });
+});
+
+describe('exposeMinorGc', () => {
+  it('returns a function that runs a real minor GC, and leaves no gc global behind', async () => {
+    const minorGc = exposeMinorGc();
+    expect(typeof minorGc).toBe('function');
+    expect((globalThis as { gc?: unknown }).gc).toBeUndefined();
+    const kinds: number[] = [];
+    const observer = new PerformanceObserver((list) => {
+      // Node's gc entries carry { kind } in `detail`, which PerformanceEntry's type does not declare.
+      for (const entry of list.getEntries()) kinds.push((entry as unknown as { detail: { kind: number } }).detail.kind);
+    });
+    observer.observe({ entryTypes: ['gc'] });
+    try {
+      minorGc?.();
+      const deadline = Date.now() + 2_000;
+      while (!kinds.includes(perfConstants.NODE_PERFORMANCE_GC_MINOR) && Date.now() < deadline) await sleep(10);
+    } finally {
+      observer.disconnect();
+    }
+    expect(kinds).toContain(perfConstants.NODE_PERFORMANCE_GC_MINOR);
+  });
+});
+
+describe('IL_GC_PACING_MIB', () => {
+  it('defaults to 4 MiB, takes 0 for off, and rejects what is not a size', () => {
+    expect(gcPacingLimitBytes({})).toBe(4 * MiB);
+    expect(gcPacingLimitBytes({ IL_GC_PACING_MIB: '0' })).toBe(0);
+    expect(gcPacingLimitBytes({ IL_GC_PACING_MIB: '16' })).toBe(16 * MiB);
+    const bad = gcPacingLimitBytes({ IL_GC_PACING_MIB: 'lots' });
+    expect(bad).toBeInstanceOf(Error);
+    expect((bad as Error).message).toContain("got 'lots'");
+    expect(gcPacingLimitBytes({ IL_GC_PACING_MIB: '-1' })).toBeInstanceOf(Error);
+  });
+});
