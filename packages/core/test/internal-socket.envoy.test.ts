@@ -12,7 +12,7 @@ import {
   dial,
   type InternalSocket,
 } from '../src/index.js';
-import { errorOf, pairFactory, readAll, turns } from './helpers.js';
+import { errorOf, pairFactory, readAll, turns, whenClosed } from './helpers.js';
 
 describe('IoHandleImplTest (envoy io_handle_impl_test.cc)', () => {
   it('BasicRecv: 10 bytes written by the peer arrive, then EOF after the peer shuts down', async () => {
@@ -119,9 +119,10 @@ describe('IoHandleImplTest (envoy io_handle_impl_test.cc)', () => {
     server.on('error', () => undefined);
     client.end('last');
     client.on('error', () => undefined); // Writable also reports it as an 'error' event
+    const serverClosed = whenClosed(server);
     const error = await new Promise<Error | null | undefined>((resolve) => client.write('more', resolve));
     expect((error as NodeJS.ErrnoException).code).toBe('ERR_STREAM_WRITE_AFTER_END');
-    await new Promise((resolve) => server.once('close', resolve));
+    await serverClosed;
     expect(Buffer.concat(received).toString()).not.toContain('more');
   });
 
@@ -170,8 +171,9 @@ describe('IoHandleImplTest (envoy io_handle_impl_test.cc)', () => {
     client.end();
     client.end();
     client.resume();
+    const clientClosed = whenClosed(client);
     await readAll(server);
-    await once(client, 'close');
+    await clientClosed;
     expect(client.errored).toBeNull();
   });
 

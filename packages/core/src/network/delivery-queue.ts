@@ -1,15 +1,21 @@
 /**
- * One deferred-delivery queue for every user-space socket of the process, drained once per
- * event-loop turn (a single `setImmediate`), the way Envoy's user-space sockets deliver their
- * events on the next dispatcher iteration.
+ * One deferred-delivery queue for every user-space socket of the process.
  *
- * Why once per macrotask and not per write:
- * - Batching: every write made during one turn (all the I/O callbacks of a poll phase) reaches
- *   the peer as one delivery, so a proxy relaying it can hand the kernel one `writev`.
- * - Shallow stacks: the reader never runs inside the writer's `write()` call. A chain of
- *   internal listeners advances one hop per turn and yields to I/O in between, so even a
- *   listener that loops back into itself cannot overflow the stack.
- * - One timer for all sockets: ten thousand busy connections still cost one `setImmediate`.
+ * A write never runs the reader inside `write()`: deliveries are queued and run together once the
+ * current callback's synchronous work is done (`process.nextTick`). Only the first
+ * `IMMEDIATE_ROUNDS_PER_TURN` rounds of an event-loop turn run that way; after them, whatever is
+ * queued in the rest of the turn is delivered as one batch in the turn's check phase
+ * (`setImmediate`), as Envoy delivers user-space socket events on the next dispatcher iteration.
+ *
+ * - Latency: at light load a hop costs no event-loop turn. node:http2 flushes what a callback
+ *   wrote in the check phase of the turn it was written in; a delivery made in the check phase
+ *   itself wrote too late for that, and every HTTP/2 hop waited one more poll phase.
+ * - Batching: under load (many callbacks per turn) the rest of a turn's writes reach their peers
+ *   as one delivery, so a proxy relaying them can hand the kernel one `writev`.
+ * - Bounded: a chain of internal listeners, even one that loops back into itself, advances at
+ *   most `IMMEDIATE_ROUNDS_PER_TURN` hops plus one per turn, and yields to I/O in between.
+ * - Shallow stacks: each round starts from the tick queue or an immediate, never from a writer.
+ * - One queue for all sockets: ten thousand busy connections still cost one round at a time.
  */
 
 export interface Deliverable {
@@ -17,40 +23,62 @@ export interface Deliverable {
   deliver(): void;
 }
 
+/** Delivery rounds per event-loop turn that run right after the callback that queued them. */
+export const IMMEDIATE_ROUNDS_PER_TURN = 8;
+
 let pending: Deliverable[] = [];
 let scheduled = false;
+let draining = false;
+/** Rounds run in the current turn (reset by the turn's check phase). */
+let rounds = 0;
+let turnEndScheduled = false;
+
+function endTurn(): void {
+  turnEndScheduled = false;
+  rounds = 0;
+}
+
+function drainInCheckPhase(): void {
+  rounds = 0;
+  drain();
+}
+
+function schedule(): void {
+  scheduled = true;
+  if (rounds < IMMEDIATE_ROUNDS_PER_TURN) {
+    process.nextTick(drain);
+    if (!turnEndScheduled) {
+      turnEndScheduled = true;
+      setImmediate(endTurn);
+    }
+  } else {
+    setImmediate(drainInCheckPhase);
+  }
+}
 
 function drain(): void {
   scheduled = false;
-  // Items queued while draining go to the next turn: each hop of a chain costs one turn,
-  // which keeps the loop fair to I/O and bounds the work done per turn.
+  rounds++;
   const batch = pending;
   pending = [];
+  draining = true;
   let i = 0;
   try {
     for (; i < batch.length; i++) batch[i]?.deliver();
   } catch (error) {
     // A listener threw inside an event (an uncaught exception, as with a net.Socket). The other
-    // sockets of this batch must not stall: their deliveries move to the next turn.
-    const rest = batch.slice(i + 1);
-    if (rest.length > 0) {
-      pending = rest.concat(pending);
-      // Items enqueued by the handlers that ran may already have scheduled the next drain.
-      // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition
-      if (!scheduled) {
-        scheduled = true;
-        setImmediate(drain);
-      }
-    }
+    // sockets of this batch must not stall: their deliveries run in the next round.
+    pending = batch.slice(i + 1).concat(pending);
     throw error;
+  } finally {
+    draining = false;
+    // What the deliveries queued (the next hop of a chain) is the next round.
+    if (pending.length > 0 && !scheduled) schedule();
   }
 }
 
-/** Queues `item.deliver()` for the next event-loop turn. The caller prevents double queueing. */
+/** Queues `item.deliver()` to run after the current callback. The caller prevents double queueing. */
 export function enqueue(item: Deliverable): void {
   pending.push(item);
-  if (!scheduled) {
-    scheduled = true;
-    setImmediate(drain);
-  }
+  if (!scheduled && !draining) schedule();
 }

@@ -47,7 +47,8 @@ export interface InternalSocketInit {
  *   with EPIPE. `destroy(err)` and `resetAndDestroy()` are RST: the peer fails with ECONNRESET.
  * - A writer blocked on a peer that closes learns of it (its write fails) instead of hanging:
  *   the bug behind Envoy issue #38148 cannot happen here.
- * - Bytes reach the peer on the next event-loop turn, batched per turn (see delivery-queue).
+ * - Bytes reach the peer after the writer's callback returns, never inside `write()`; under load
+ *   the rest of a turn's writes arrive as one batch (see delivery-queue).
  *
  * Instances come from `InternalListenerRegistry.connect()` (client side) and are handed to the
  * listener's connection handler (server side).
@@ -291,8 +292,8 @@ export class InternalSocket extends Duplex implements Deliverable {
   /**
    * Every way of consuming a Readable (flowing mode, pipe, 'readable' + read()) goes through
    * read(), so this is where the reader is seen draining below the low watermark. (`_read` is
-   * not enough: Readable stops calling it until the next push.) The held writer resumes on the
-   * next turn, never inside this read() call.
+   * not enough: Readable stops calling it until the next push.) The held writer resumes in a
+   * later delivery round, never inside this read() call.
    */
   override read(size?: number): unknown {
     const chunk: unknown = super.read(size);
