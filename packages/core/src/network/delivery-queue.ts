@@ -73,7 +73,7 @@ function drain(): void {
   } finally {
     draining = false;
     // What the deliveries queued (the next hop of a chain) is the next round.
-    if (pending.length > 0 && !scheduled) schedule();
+    if (pending.length > 0) schedule();
   }
 }
 
