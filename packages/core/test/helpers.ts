@@ -40,7 +40,7 @@ export function pairFactory(options: { bufferSizeBytes?: number; allowHalfOpen?:
   };
 }
 
-/** Waits for the next event-loop turns to run (deliveries happen once per turn). */
+/** Waits for the next event-loop turns to run (every delivery round queued before them has run). */
 export async function turns(n = 2): Promise<void> {
   for (let i = 0; i < n; i++) await new Promise<void>((resolve) => setImmediate(resolve));
 }

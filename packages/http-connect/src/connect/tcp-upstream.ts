@@ -25,7 +25,7 @@ export class TcpUpstream implements UpstreamRequest {
     this.#socket = connection.socket;
     this.#host = connection.host;
     this.#bufferLimit = connection.cluster.config.per_connection_buffer_limit_bytes;
-    // An InternalSocket already delivers once per turn; corking it would only slow its writes.
+    // An InternalSocket already batches what one callback writes; corking it would only slow its writes.
     this.#batchWrites = connection.socket instanceof Socket;
     const socket = this.#socket;
     // Queued ahead of any payload; net.Socket and InternalSocket keep write order while connecting.
