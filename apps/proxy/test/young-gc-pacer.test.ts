@@ -23,16 +23,22 @@ function fakeMemory(base = 10 * MiB) {
   };
 }
 
+/** A started pacer on fake timers and fake memory: limit 4 MiB, samples every 5 ms busy, 250 ms idle. */
+function startFakePacer(isActive?: () => boolean) {
+  vi.useFakeTimers();
+  const fake = fakeMemory();
+  const pacer = new YoungGcPacer({ limitBytes: 4 * MiB, busyIntervalMs: 5, idleIntervalMs: 250, ...(isActive ? { isActive } : {}), ...fake });
+  pacer.start();
+  return { fake, pacer };
+}
+
 describe('YoungGcPacer', () => {
   afterEach(() => {
     vi.useRealTimers();
   });
 
   it('runs a minor GC each time buffer memory grows the limit above its low, and none while it is flat', () => {
-    vi.useFakeTimers();
-    const fake = fakeMemory();
-    const pacer = new YoungGcPacer({ limitBytes: 4 * MiB, busyIntervalMs: 5, idleIntervalMs: 250, ...fake });
-    pacer.start();
+    const { fake, pacer } = startFakePacer();
     pacer.wake(); // as an accepted connection does
     // A transfer: 1 MiB of dead read buffers per 5 ms sample, for 100 samples.
     for (let i = 0; i < 100; i++) {
@@ -50,10 +56,7 @@ describe('YoungGcPacer', () => {
   });
 
   it('does not collect again for memory that stays alive after a collection', () => {
-    vi.useFakeTimers();
-    const fake = fakeMemory();
-    const pacer = new YoungGcPacer({ limitBytes: 4 * MiB, busyIntervalMs: 5, idleIntervalMs: 250, ...fake });
-    pacer.start();
+    const { fake, pacer } = startFakePacer();
     vi.advanceTimersByTime(300);
     // 20 MiB that a GC cannot free (data buffered for a slow peer, a cache).
     fake.memory.live += 20 * MiB;
@@ -63,11 +66,8 @@ describe('YoungGcPacer', () => {
   });
 
   it('samples a few times a second without connections, and every busy interval while connections are open', () => {
-    vi.useFakeTimers();
-    const fake = fakeMemory();
     let open = 0;
-    const pacer = new YoungGcPacer({ limitBytes: 4 * MiB, busyIntervalMs: 5, idleIntervalMs: 250, isActive: () => open > 0, ...fake });
-    pacer.start();
+    const { fake, pacer } = startFakePacer(() => open > 0);
     const readsAt = fake.memory.reads;
     vi.advanceTimersByTime(1_000);
     expect(fake.memory.reads - readsAt).toBeLessThanOrEqual(5);
