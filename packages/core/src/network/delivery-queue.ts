@@ -24,7 +24,7 @@ export interface Deliverable {
 }
 
 /** Delivery rounds per event-loop turn that run right after the callback that queued them. */
-export const IMMEDIATE_ROUNDS_PER_TURN = 8;
+export const IMMEDIATE_ROUNDS_PER_TURN = 32;
 
 let pending: Deliverable[] = [];
 let scheduled = false;
