@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { ConfigError } from '@il/config/runtime';
 import { parseArgs } from './cli/options.js';
-import { createLogging } from './logging/index.js';
+import { createLogging, type Log } from './logging/index.js';
 import { loadConfigInWorker } from './server/config-loader.js';
 import { ProxyServer } from './server/proxy-server.js';
 import { exposeMinorGc, gcPacingLimitBytes, YoungGcPacer } from './server/young-gc-pacer.js';
@@ -105,7 +105,7 @@ async function main(argv: string[]): Promise<number> {
 }
 
 /** Minor GCs paced to read-buffer memory (docs/performance.md), unless IL_GC_PACING_MIB=0. */
-function startGcPacing(server: ProxyServer, log: { warn(message: string): void; debug(message: string): void }): void {
+function startGcPacing(server: ProxyServer, log: Log): void {
   const limitBytes = gcPacingLimitBytes(process.env);
   if (limitBytes instanceof Error) {
     log.warn(`${limitBytes.message}; GC pacing is off`);

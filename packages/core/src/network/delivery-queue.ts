@@ -27,8 +27,8 @@ export interface Deliverable {
 export const IMMEDIATE_ROUNDS_PER_TURN = 32;
 
 let pending: Deliverable[] = [];
+/** A round is queued or running: what is enqueued now is picked up by it or right after it. */
 let scheduled = false;
-let draining = false;
 /** Rounds run in the current turn (reset by the turn's check phase). */
 let rounds = 0;
 let turnEndScheduled = false;
@@ -57,11 +57,9 @@ function schedule(): void {
 }
 
 function drain(): void {
-  scheduled = false;
   rounds++;
   const batch = pending;
   pending = [];
-  draining = true;
   let i = 0;
   try {
     for (; i < batch.length; i++) batch[i]?.deliver();
@@ -71,7 +69,7 @@ function drain(): void {
     pending = batch.slice(i + 1).concat(pending);
     throw error;
   } finally {
-    draining = false;
+    scheduled = false;
     // What the deliveries queued (the next hop of a chain) is the next round.
     if (pending.length > 0) schedule();
   }
@@ -80,5 +78,5 @@ function drain(): void {
 /** Queues `item.deliver()` to run after the current callback. The caller prevents double queueing. */
 export function enqueue(item: Deliverable): void {
   pending.push(item);
-  if (!scheduled && !draining) schedule();
+  if (!scheduled) schedule();
 }
