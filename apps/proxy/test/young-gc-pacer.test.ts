@@ -65,6 +65,46 @@ describe('YoungGcPacer', () => {
     pacer.stop();
   });
 
+  it('backs off while collections free little (a queue of live data), up to the 32 MiB where V8 takes over', () => {
+    const { fake, pacer } = startFakePacer();
+    pacer.wake();
+    // Data held for a slow peer: 1 MiB more of it per sample, 128 MiB in all, none of it garbage.
+    for (let i = 0; i < 128; i++) {
+      fake.memory.live += MiB;
+      vi.advanceTimersByTime(5);
+    }
+    // At a fixed 4 MiB limit this would be 32 collections; backing off, 4 + 8 + 16 + 32 + 32 + 32...
+    expect(fake.memory.collections).toBeGreaterThanOrEqual(4);
+    expect(fake.memory.collections).toBeLessThanOrEqual(8);
+    expect(pacer.limitBytes).toBe(32 * MiB);
+    pacer.stop();
+  });
+
+  it('returns to its limit once collections free memory again', () => {
+    const { fake, pacer } = startFakePacer();
+    pacer.wake();
+    for (let i = 0; i < 64; i++) {
+      fake.memory.live += MiB;
+      vi.advanceTimersByTime(5);
+    }
+    expect(pacer.limitBytes).toBeGreaterThan(4 * MiB);
+    // The queue is gone and reads die young again: one collection that frees its growth restores 4 MiB.
+    fake.memory.live -= 64 * MiB;
+    for (let i = 0; i < 50; i++) {
+      fake.memory.garbage += MiB;
+      vi.advanceTimersByTime(5);
+    }
+    expect(pacer.limitBytes).toBe(4 * MiB);
+    // Back to a collection per 4 MiB, as in the first case.
+    const before = fake.memory.collections;
+    for (let i = 0; i < 100; i++) {
+      fake.memory.garbage += MiB;
+      vi.advanceTimersByTime(5);
+    }
+    expect(fake.memory.collections - before).toBeGreaterThanOrEqual(18);
+    pacer.stop();
+  });
+
   it('samples a few times a second without connections, and every busy interval while connections are open', () => {
     let open = 0;
     const { fake, pacer } = startFakePacer(() => open > 0);

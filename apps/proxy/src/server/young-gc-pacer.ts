@@ -13,6 +13,14 @@
  * of a millisecond; memory that stays alive after one (caches, buffered data) raises the low, so
  * retained memory never causes a run of collections.
  *
+ * Growth that is live data is not the pacer's business: a queue building up for a slow peer (an
+ * HTTP/2 stream whose 256 MiB window lets the sender run far ahead, say) survives every scavenge,
+ * and scavenging it every few MiB only promotes it to the old generation sooner, where freeing it
+ * takes a full mark-compact. So each collection is judged by what it freed: one that freed less
+ * than half of the growth that triggered it doubles the growth the next one waits for (up to
+ * `maxLimitBytes`, where V8's own trigger takes over), and one that freed most of it restores
+ * `limitBytes`.
+ *
  * It samples every `busyIntervalMs` while connections are open or memory moves, and every
  * `idleIntervalMs` otherwise, so a proxy without connections wakes a few times a second. A burst of
  * reads outruns any slower sampling: at 1 GB/s, 32 MiB accumulate in 30 ms. Accepted kernel
@@ -26,6 +34,8 @@ import { runInNewContext } from 'node:vm';
 export interface YoungGcPacerOptions {
   /** Growth of external memory above its recent low that triggers a minor GC. */
   readonly limitBytes: number;
+  /** The most the growth limit backs off to while collections free little. Default 32 MiB. */
+  readonly maxLimitBytes?: number;
   /** Runs a minor (young generation) GC. */
   readonly minorGc: () => void;
   /** External memory in bytes; V8's `external_memory` by default. */
@@ -42,9 +52,17 @@ export interface YoungGcPacerOptions {
 const MOVING_BYTES = 1024 * 1024;
 /** Samples at the busy rate after memory last moved. */
 const BUSY_SAMPLES = 20;
+/** V8 scavenges by itself once this much ArrayBuffer memory is young: pacing past it is moot. */
+const DEFAULT_MAX_LIMIT_BYTES = 32 * 1024 * 1024;
 
 export class YoungGcPacer {
-  readonly #limitBytes: number;
+  readonly #baseLimitBytes: number;
+  readonly #maxLimitBytes: number;
+  /** The growth the next collection waits for: the base limit, or more while collections free little. */
+  #limitBytes: number;
+  /** External memory when the last collection ran, and the growth that triggered it. */
+  #collectedAt: number | undefined;
+  #collectedGrowth = 0;
   readonly #minorGc: () => void;
   readonly #readExternalBytes: () => number;
   readonly #isActive: () => boolean;
@@ -62,6 +80,8 @@ export class YoungGcPacer {
 
   constructor(options: YoungGcPacerOptions) {
     if (!(options.limitBytes > 0)) throw new RangeError(`limitBytes must be positive, got ${String(options.limitBytes)}`);
+    this.#baseLimitBytes = options.limitBytes;
+    this.#maxLimitBytes = Math.max(options.limitBytes, options.maxLimitBytes ?? DEFAULT_MAX_LIMIT_BYTES);
     this.#limitBytes = options.limitBytes;
     this.#minorGc = options.minorGc;
     this.#readExternalBytes = options.readExternalBytes ?? (() => getHeapStatistics().external_memory);
@@ -73,6 +93,11 @@ export class YoungGcPacer {
   /** Minor GCs the pacer has run. */
   get collections(): number {
     return this.#collections;
+  }
+
+  /** The growth above the recent low that the next collection waits for. */
+  get limitBytes(): number {
+    return this.#limitBytes;
   }
 
   start(): void {
@@ -111,6 +136,9 @@ export class YoungGcPacer {
     const bytes = this.#readExternalBytes();
     if (bytes < this.#low) this.#low = bytes;
     if (bytes - this.#low >= this.#limitBytes) {
+      this.#judgeLastCollection();
+      this.#collectedAt = bytes;
+      this.#collectedGrowth = bytes - this.#low;
       this.#minorGc();
       this.#collections++;
       // What the collection frees shows up over the next samples (V8 sweeps ArrayBuffers
@@ -124,6 +152,17 @@ export class YoungGcPacer {
     }
     this.#last = bytes;
     this.#schedule();
+  }
+
+  /**
+   * Called as the next collection is due: the low since the last one shows what it freed. Little
+   * freed means the growth was live data, and the limit backs off; most freed restores it.
+   */
+  #judgeLastCollection(): void {
+    const at = this.#collectedAt;
+    if (at === undefined) return;
+    const freed = at - this.#low;
+    this.#limitBytes = freed * 2 < this.#collectedGrowth ? Math.min(this.#limitBytes * 2, this.#maxLimitBytes) : this.#baseLimitBytes;
   }
 }
 
