@@ -37,8 +37,10 @@ export const SECTIONS = {
       id: 'tunnel',
       title: 'Raw TCP through an HTTP/2 CONNECT tunnel (iperf3, 1 stream)',
       load: 'iperf3',
-      subjects: ['haproxy-tcp', 'il-tcp', 'il-tunnel'],
-      peers: ['il-tcp'],
+      subjects: ['haproxy-tcp', 'haproxy-tcp-2proc', 'node-pipe', 'il-tcp', 'il-tcp-2proc', 'node-h2-tunnel', 'il-tunnel'],
+      // il-tcp-2proc makes the same kernel copies as the tunnel (two proxies, two TCP hops) without
+      // HTTP/2; node-pipe is the yardstick for a bare Node tunnel (~0.8× a pipe() proxy).
+      peers: ['il-tcp', 'il-tcp-2proc', 'node-pipe'],
     },
     {
       id: 'seed',

@@ -76,10 +76,10 @@ async function launchIl(/** @type {StartContext} */ ctx, /** @type {string} */ n
   await launch(ctx, name, IL_PROXY_LAUNCHER, ['-c', file], port, 8000);
 }
 
-async function launchHaproxy(/** @type {StartContext} */ ctx, /** @type {Parameters<typeof configs.haproxyConfig>[0]} */ o) {
-  const file = writeConfig(ctx, 'haproxy.cfg', configs.haproxyConfig(o));
+async function launchHaproxy(/** @type {StartContext} */ ctx, /** @type {Parameters<typeof configs.haproxyConfig>[0]} */ o, name = 'haproxy') {
+  const file = writeConfig(ctx, `${name}.cfg`, configs.haproxyConfig(o));
   // -db: stay in the foreground, so the PID we hold is HAProxy's own.
-  await launch(ctx, 'haproxy', /** @type {string} */ (findProgram('haproxy')), ['-db', '-f', file], o.port);
+  await launch(ctx, name, /** @type {string} */ (findProgram('haproxy')), ['-db', '-f', file], o.port);
 }
 
 async function launchNginx(/** @type {StartContext} */ ctx, /** @type {string} */ text, /** @type {number} */ port) {
@@ -186,6 +186,48 @@ export const SUBJECTS = [
       const decapPort = await freePort();
       await launchIl(ctx, 'il-tunnel-decap', configs.ilTunnelDecapConfig({ decapPort, backendPort: ctx.backendPort }), decapPort);
       await launchIl(ctx, 'il-tunnel-encap', configs.ilTunnelEncapConfig({ port, decapPort }), port);
+      return port;
+    },
+  },
+
+  // The tunnel's yardsticks: what a second process costs without HTTP/2, and a bare Node tunnel.
+  {
+    id: 'haproxy-tcp-2proc',
+    label: 'HAProxy → HAProxy mode tcp (2 processes, no HTTP/2)',
+    backend: 'tcp',
+    missing: needs('haproxy', 'haproxy'),
+    start: async (ctx) => {
+      const port = await freePort();
+      const innerPort = await freePort();
+      await launchHaproxy(ctx, { port: innerPort, backendPort: ctx.backendPort, mode: 'tcp' }, 'haproxy-inner');
+      await launchHaproxy(ctx, { port, backendPort: innerPort, mode: 'tcp' }, 'haproxy-outer');
+      return port;
+    },
+  },
+  {
+    id: 'il-tcp-2proc',
+    label: 'il-proxy TcpProxy → il-proxy TcpProxy (2 processes, no HTTP/2)',
+    backend: 'tcp',
+    il: true,
+    missing: ilBuilt,
+    start: async (ctx) => {
+      const port = await freePort();
+      const innerPort = await freePort();
+      await launchIl(ctx, 'il-tcp-inner', configs.ilTcpProxyConfig({ port: innerPort, backendPort: ctx.backendPort }), innerPort);
+      await launchIl(ctx, 'il-tcp-outer', configs.ilTcpProxyConfig({ port, backendPort: innerPort }), port);
+      return port;
+    },
+  },
+  {
+    id: 'node-h2-tunnel',
+    label: 'bare Node HTTP/2 CONNECT tunnel, pipe() (2 processes, 256 MiB windows)',
+    backend: 'tcp',
+    start: async (ctx) => {
+      const port = await freePort();
+      const decapPort = await freePort();
+      const script = join(SERVERS, 'h2-tunnel.mjs');
+      await launch(ctx, 'node-h2-decap', process.execPath, [script, 'decap', String(decapPort), String(ctx.backendPort)], decapPort);
+      await launch(ctx, 'node-h2-encap', process.execPath, [script, 'encap', String(port), String(decapPort)], port);
       return port;
     },
   },

@@ -96,6 +96,25 @@ describe('bench harness', () => {
     expect(liveGroups()).toEqual([]);
   });
 
+  it("carries bytes through the tunnel bench's yardsticks: two HAProxies, two il-proxies, a bare Node HTTP/2 CONNECT tunnel", async () => {
+    const backend = context();
+    await startBackend('echo', backend);
+    started.push(...backend.procs);
+    const ports: number[] = [];
+    const procs: Proc[] = [];
+    for (const id of ['haproxy-tcp-2proc', 'il-tcp-2proc', 'node-h2-tunnel']) {
+      const ctx = context();
+      ctx.backendPort = backend.backendPort;
+      const port = await subject(id).start(ctx);
+      started.push(...ctx.procs);
+      expect(ctx.procs.length, `${id} runs two processes`).toBe(2);
+      expect(await roundTrip(port, `hello through ${id}`)).toBe(`hello through ${id}`);
+      ports.push(port);
+      procs.push(...ctx.procs);
+    }
+    await stopAndAssertGone([...procs, ...backend.procs], [...ports, backend.backendPort]);
+  });
+
   it('stops the whole process group: the per-connection children socat forks go too', async () => {
     const backend = context();
     await startBackend('echo', backend);

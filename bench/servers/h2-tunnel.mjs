@@ -1,0 +1,70 @@
+// The issue's yardstick for the tunnel bench: a bare Node HTTP/2 CONNECT tunnel, two processes,
+// with the flow-control windows Envoy (and il-proxy) default to (256 MiB per stream and per
+// connection), so neither side ever waits for WINDOW_UPDATE. No routing, stats, timeouts or
+// error mapping: this is the least a Node tunnel can do.
+//   encap  <port> <decapPort>    accepts TCP, opens one CONNECT stream per connection, pipe()s both ways
+//   decap  <port> <backendPort>  terminates CONNECT: dials the backend, answers 200, pipe()s both ways
+// Usage: node bench/servers/h2-tunnel.mjs encap|decap <port> <targetPort>
+import http2 from 'node:http2';
+import net from 'node:net';
+
+const [role, port, target] = [process.argv[2], Number(process.argv[3]), Number(process.argv[4])];
+if (!['encap', 'decap'].includes(role ?? '') || !port || !target) {
+  process.stderr.write('usage: h2-tunnel.mjs encap|decap <port> <targetPort>\n');
+  process.exit(2);
+}
+
+const WINDOW = 256 * 1024 * 1024;
+const options = { settings: { initialWindowSize: WINDOW }, maxSessionMemory: 512 };
+
+/** Tears both down when either closes or fails. @param {import('node:stream').Duplex} a @param {import('node:stream').Duplex} b */
+function splice(a, b) {
+  a.pipe(b);
+  b.pipe(a);
+  const close = () => {
+    a.destroy();
+    b.destroy();
+  };
+  a.once('error', close).once('close', close);
+  b.once('error', close).once('close', close);
+}
+
+if (role === 'decap') {
+  const server = http2.createServer(options);
+  server.on('session', (session) => session.setLocalWindowSize(WINDOW));
+  server.on('stream', (stream, headers) => {
+    if (headers[':method'] !== 'CONNECT') {
+      stream.respond({ ':status': 405 }, { endStream: true });
+      return;
+    }
+    const upstream = net.connect(target, '127.0.0.1', () => {
+      stream.respond({ ':status': 200 });
+      splice(stream, upstream);
+    });
+    upstream.once('error', () => stream.close(http2.constants.NGHTTP2_CONNECT_ERROR));
+  });
+  server.listen(port, '127.0.0.1');
+} else {
+  /** @type {import('node:http2').ClientHttp2Session | undefined} */
+  let session;
+  const connect = () => {
+    if (session !== undefined && !session.closed && !session.destroyed) return session;
+    const s = http2.connect(`http://127.0.0.1:${target}`, options);
+    s.once('connect', () => s.setLocalWindowSize(WINDOW));
+    s.on('error', () => undefined);
+    session = s;
+    return s;
+  };
+  net
+    .createServer((downstream) => {
+      downstream.pause();
+      const stream = connect().request({ ':method': 'CONNECT', ':authority': 'host.com:443' });
+      stream.once('response', (headers) => {
+        if (headers[':status'] === 200) splice(downstream, stream);
+        else downstream.destroy();
+      });
+      stream.once('error', () => downstream.destroy());
+      downstream.once('error', () => stream.destroy());
+    })
+    .listen(port, '127.0.0.1');
+}
