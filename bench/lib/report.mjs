@@ -250,7 +250,8 @@ export function chartSvg(results, socket, caption) {
       y += ROW;
       continue;
     }
-    body.push(`<text x="${LABEL - 8}" y="${y + 14}" text-anchor="end">${xmlEscape(it.label.length > 64 ? `${it.label.slice(0, 63)}…` : it.label)}</text>`);
+    // 412 px of label column fit about 60 characters of 12 px sans-serif.
+    body.push(`<text x="${LABEL - 8}" y="${y + 14}" text-anchor="end">${xmlEscape(it.label.length > 60 ? `${it.label.slice(0, 59)}…` : it.label)}</text>`);
     if (it.r) {
       const { median, min, max } = it.r;
       const color = median >= 1 ? '#3a7d44' : '#b5562b';

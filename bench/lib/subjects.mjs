@@ -206,7 +206,7 @@ export const SUBJECTS = [
   },
   {
     id: 'il-tcp-2proc',
-    label: 'il-proxy TcpProxy → il-proxy TcpProxy (2 processes, no HTTP/2)',
+    label: 'il-proxy TcpProxy → TcpProxy (2 processes, no HTTP/2)',
     backend: 'tcp',
     il: true,
     missing: ilBuilt,
@@ -220,7 +220,7 @@ export const SUBJECTS = [
   },
   {
     id: 'node-h2-tunnel',
-    label: 'bare Node HTTP/2 CONNECT tunnel, pipe() (2 processes, 256 MiB windows)',
+    label: 'bare Node HTTP/2 CONNECT tunnel (2 processes)',
     backend: 'tcp',
     start: async (ctx) => {
       const port = await freePort();
