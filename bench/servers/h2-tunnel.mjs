@@ -7,6 +7,7 @@
 // Usage: node bench/servers/h2-tunnel.mjs encap|decap <port> <targetPort>
 import http2 from 'node:http2';
 import net from 'node:net';
+import { splice } from './splice.mjs';
 
 const [role, port, target] = [process.argv[2], Number(process.argv[3]), Number(process.argv[4])];
 if (!['encap', 'decap'].includes(role ?? '') || !port || !target) {
@@ -16,18 +17,6 @@ if (!['encap', 'decap'].includes(role ?? '') || !port || !target) {
 
 const WINDOW = 256 * 1024 * 1024;
 const options = { settings: { initialWindowSize: WINDOW }, maxSessionMemory: 512 };
-
-/** Tears both down when either closes or fails. @param {import('node:stream').Duplex} a @param {import('node:stream').Duplex} b */
-function splice(a, b) {
-  a.pipe(b);
-  b.pipe(a);
-  const close = () => {
-    a.destroy();
-    b.destroy();
-  };
-  a.once('error', close).once('close', close);
-  b.once('error', close).once('close', close);
-}
 
 if (role === 'decap') {
   const server = http2.createServer(options);

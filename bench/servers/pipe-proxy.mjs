@@ -6,24 +6,13 @@
 // Usage: node bench/servers/pipe-proxy.mjs <listenPort> <upstreamPort> [none|naive|il]
 import net from 'node:net';
 import { naivePair } from '../lib/naive-pair.mjs';
+import { splice } from './splice.mjs';
 
 const [listenPort, upstreamPort] = process.argv.slice(2, 4).map(Number);
 const hop = process.argv[4] ?? 'none';
 if (!listenPort || !upstreamPort || !['none', 'naive', 'il'].includes(hop)) {
   process.stderr.write('usage: pipe-proxy.mjs <listenPort> <upstreamPort> [none|naive|il]\n');
   process.exit(2);
-}
-
-/** Splices two streams both ways; either one closing or failing tears down both. */
-function splice(/** @type {import('node:stream').Duplex} */ a, /** @type {import('node:stream').Duplex} */ b) {
-  a.pipe(b);
-  b.pipe(a);
-  const close = () => {
-    a.destroy();
-    b.destroy();
-  };
-  a.once('error', close).once('close', close);
-  b.once('error', close).once('close', close);
 }
 
 function dialUpstream() {
