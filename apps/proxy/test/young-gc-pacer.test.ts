@@ -32,6 +32,14 @@ function startFakePacer(isActive?: () => boolean) {
   return { fake, pacer };
 }
 
+/** `samples` busy samples (5 ms each), `kind` memory growing by 1 MiB before each. */
+function grow(fake: ReturnType<typeof fakeMemory>, kind: 'live' | 'garbage', samples: number): void {
+  for (let i = 0; i < samples; i++) {
+    fake.memory[kind] += MiB;
+    vi.advanceTimersByTime(5);
+  }
+}
+
 describe('YoungGcPacer', () => {
   afterEach(() => {
     vi.useRealTimers();
@@ -41,10 +49,7 @@ describe('YoungGcPacer', () => {
     const { fake, pacer } = startFakePacer();
     pacer.wake(); // as an accepted connection does
     // A transfer: 1 MiB of dead read buffers per 5 ms sample, for 100 samples.
-    for (let i = 0; i < 100; i++) {
-      fake.memory.garbage += MiB;
-      vi.advanceTimersByTime(5);
-    }
+    grow(fake, 'garbage', 100);
     // Every 4 MiB (plus the sample that re-measures the low after a collection).
     expect(fake.memory.collections).toBeGreaterThanOrEqual(18);
     expect(fake.memory.collections).toBeLessThanOrEqual(25);
@@ -69,10 +74,7 @@ describe('YoungGcPacer', () => {
     const { fake, pacer } = startFakePacer();
     pacer.wake();
     // Data held for a slow peer: 1 MiB more of it per sample, 128 MiB in all, none of it garbage.
-    for (let i = 0; i < 128; i++) {
-      fake.memory.live += MiB;
-      vi.advanceTimersByTime(5);
-    }
+    grow(fake, 'live', 128);
     // At a fixed 4 MiB limit this would be 32 collections; backing off, 4 + 8 + 16 + 32 + 32 + 32...
     expect(fake.memory.collections).toBeGreaterThanOrEqual(4);
     expect(fake.memory.collections).toBeLessThanOrEqual(8);
@@ -83,24 +85,15 @@ describe('YoungGcPacer', () => {
   it('returns to its limit once collections free memory again', () => {
     const { fake, pacer } = startFakePacer();
     pacer.wake();
-    for (let i = 0; i < 64; i++) {
-      fake.memory.live += MiB;
-      vi.advanceTimersByTime(5);
-    }
+    grow(fake, 'live', 64);
     expect(pacer.limitBytes).toBeGreaterThan(4 * MiB);
     // The queue is gone and reads die young again: one collection that frees its growth restores 4 MiB.
     fake.memory.live -= 64 * MiB;
-    for (let i = 0; i < 50; i++) {
-      fake.memory.garbage += MiB;
-      vi.advanceTimersByTime(5);
-    }
+    grow(fake, 'garbage', 50);
     expect(pacer.limitBytes).toBe(4 * MiB);
     // Back to a collection per 4 MiB, as in the first case.
     const before = fake.memory.collections;
-    for (let i = 0; i < 100; i++) {
-      fake.memory.garbage += MiB;
-      vi.advanceTimersByTime(5);
-    }
+    grow(fake, 'garbage', 100);
     expect(fake.memory.collections - before).toBeGreaterThanOrEqual(18);
     pacer.stop();
   });

@@ -18,8 +18,7 @@
  * and scavenging it every few MiB only promotes it to the old generation sooner, where freeing it
  * takes a full mark-compact. So each collection is judged by what it freed: one that freed less
  * than half of the growth that triggered it doubles the growth the next one waits for (up to
- * `maxLimitBytes`, where V8's own trigger takes over), and one that freed most of it restores
- * `limitBytes`.
+ * 32 MiB, where V8's own trigger takes over), and one that freed most of it restores `limitBytes`.
  *
  * It samples every `busyIntervalMs` while connections are open or memory moves, and every
  * `idleIntervalMs` otherwise, so a proxy without connections wakes a few times a second. A burst of
@@ -34,8 +33,6 @@ import { runInNewContext } from 'node:vm';
 export interface YoungGcPacerOptions {
   /** Growth of external memory above its recent low that triggers a minor GC. */
   readonly limitBytes: number;
-  /** The most the growth limit backs off to while collections free little. Default 32 MiB. */
-  readonly maxLimitBytes?: number;
   /** Runs a minor (young generation) GC. */
   readonly minorGc: () => void;
   /** External memory in bytes; V8's `external_memory` by default. */
@@ -53,7 +50,7 @@ const MOVING_BYTES = 1024 * 1024;
 /** Samples at the busy rate after memory last moved. */
 const BUSY_SAMPLES = 20;
 /** V8 scavenges by itself once this much ArrayBuffer memory is young: pacing past it is moot. */
-const DEFAULT_MAX_LIMIT_BYTES = 32 * 1024 * 1024;
+const MAX_LIMIT_BYTES = 32 * 1024 * 1024;
 
 export class YoungGcPacer {
   readonly #baseLimitBytes: number;
@@ -81,7 +78,7 @@ export class YoungGcPacer {
   constructor(options: YoungGcPacerOptions) {
     if (!(options.limitBytes > 0)) throw new RangeError(`limitBytes must be positive, got ${String(options.limitBytes)}`);
     this.#baseLimitBytes = options.limitBytes;
-    this.#maxLimitBytes = Math.max(options.limitBytes, options.maxLimitBytes ?? DEFAULT_MAX_LIMIT_BYTES);
+    this.#maxLimitBytes = Math.max(options.limitBytes, MAX_LIMIT_BYTES);
     this.#limitBytes = options.limitBytes;
     this.#minorGc = options.minorGc;
     this.#readExternalBytes = options.readExternalBytes ?? (() => getHeapStatistics().external_memory);
