@@ -68,6 +68,28 @@ async function stopAndAssertGone(procs: Proc[], ports: number[]) {
   for (const port of ports) expect(await portIsFree(port), `port ${port} still bound`).toBe(true);
 }
 
+/**
+ * Starts each subject in front of the echo backend and checks that it answers on its port and
+ * echoes a line back; returns the ports and processes to stop, and how many processes each runs.
+ */
+async function startEchoing(ids: string[], backendPort: number) {
+  const ports: number[] = [];
+  const procs: Proc[] = [];
+  const processCounts = new Map<string, number>();
+  for (const id of ids) {
+    const ctx = context();
+    ctx.backendPort = backendPort;
+    const port = await subject(id).start(ctx);
+    started.push(...ctx.procs);
+    expect(await portAnswers(port), `${id} answers on ${port}`).toBe(true);
+    expect(await roundTrip(port, `hello through ${id}`)).toBe(`hello through ${id}`);
+    ports.push(port);
+    procs.push(...ctx.procs);
+    processCounts.set(id, ctx.procs.length);
+  }
+  return { ports, procs, processCounts };
+}
+
 afterEach(async () => {
   // Whatever a failed test left running is stopped here, so one failure does not cascade.
   for (const p of started.splice(0)) await stopProcess(p);
@@ -80,18 +102,7 @@ describe('bench harness', () => {
     await startBackend('echo', backend);
     started.push(...backend.procs);
 
-    const ports: number[] = [];
-    const procs: Proc[] = [];
-    for (const id of ['node-pipe', 'haproxy-tcp']) {
-      const ctx = context();
-      ctx.backendPort = backend.backendPort;
-      const port = await subject(id).start(ctx);
-      started.push(...ctx.procs);
-      expect(await portAnswers(port)).toBe(true);
-      expect(await roundTrip(port, `hello through ${id}`)).toBe(`hello through ${id}`);
-      ports.push(port);
-      procs.push(...ctx.procs);
-    }
+    const { ports, procs } = await startEchoing(['node-pipe', 'haproxy-tcp'], backend.backendPort);
     await stopAndAssertGone([...procs, ...backend.procs], [...ports, backend.backendPort]);
     expect(liveGroups()).toEqual([]);
   });
@@ -100,18 +111,8 @@ describe('bench harness', () => {
     const backend = context();
     await startBackend('echo', backend);
     started.push(...backend.procs);
-    const ports: number[] = [];
-    const procs: Proc[] = [];
-    for (const id of ['haproxy-tcp-2proc', 'il-tcp-2proc', 'node-h2-tunnel']) {
-      const ctx = context();
-      ctx.backendPort = backend.backendPort;
-      const port = await subject(id).start(ctx);
-      started.push(...ctx.procs);
-      expect(ctx.procs.length, `${id} runs two processes`).toBe(2);
-      expect(await roundTrip(port, `hello through ${id}`)).toBe(`hello through ${id}`);
-      ports.push(port);
-      procs.push(...ctx.procs);
-    }
+    const { ports, procs, processCounts } = await startEchoing(['haproxy-tcp-2proc', 'il-tcp-2proc', 'node-h2-tunnel'], backend.backendPort);
+    for (const [id, count] of processCounts) expect(count, `${id} runs two processes`).toBe(2);
     await stopAndAssertGone([...procs, ...backend.procs], [...ports, backend.backendPort]);
   });
 
