@@ -8,6 +8,6 @@ export { Duration } from './duration.js';
 export { dump } from './dump.js';
 export { toJsonSchema } from './json-schema.js';
 export { addressString } from './address-string.js';
-export { HTTP_PROTOCOL_OPTIONS_KEY } from './constants.js';
+export { HTTP_PROTOCOL_OPTIONS_KEY, HTTP2_DEFAULTS } from './constants.js';
 export { encodeBootstrap, decodeBootstrap } from './transfer.js';
 export type * from './types.js';

@@ -6,7 +6,7 @@
  */
 export { Duration } from './duration.js';
 export { addressString } from './address-string.js';
-export { HTTP_PROTOCOL_OPTIONS_KEY } from './constants.js';
+export { HTTP_PROTOCOL_OPTIONS_KEY, HTTP2_DEFAULTS } from './constants.js';
 export { dump } from './dump.js';
 export { ConfigError, formatIssue } from './issues.js';
 export { encodeBootstrap, decodeBootstrap } from './transfer.js';

@@ -92,7 +92,7 @@ describe('tunnel.yaml, in detail', () => {
   it('fills the HCM defaults of the CONNECT-terminating listener', () => {
     const connect = hcm(b, 'connect');
     expect(connect.codec_type).toBe('AUTO');
-    expect(connect.http2_protocol_options).toMatchObject({ allow_connect: true, max_concurrent_streams: 2147483647, initial_stream_window_size: 268435456, initial_connection_window_size: 268435456, hpack_table_size: 4096 });
+    expect(connect.http2_protocol_options).toMatchObject({ allow_connect: true, max_concurrent_streams: 1024, initial_stream_window_size: 16777216, initial_connection_window_size: 25165824, hpack_table_size: 4096 });
     expect(connect.upgrade_configs).toEqual([{ upgrade_type: 'CONNECT', enabled: true }]);
     expect([connect.stream_idle_timeout.ms, connect.request_timeout.ms, connect.request_headers_timeout.ms, connect.drain_timeout.ms, connect.delayed_close_timeout.ms]).toEqual([300_000, 0, 0, 5000, 1000]);
     expect(connect.common_http_protocol_options).toMatchObject({ max_headers_count: 100, headers_with_underscores_action: 'ALLOW' });
@@ -131,7 +131,7 @@ describe('tunnel.yaml, in detail', () => {
     ]);
     expect(tunnel?.connect_timeout.ms).toBe(1000);
     const options = tunnel?.typed_extension_protocol_options?.[HTTP_PROTOCOL_OPTIONS_KEY];
-    expect(options?.explicit_http_config?.http2_protocol_options).toMatchObject({ allow_connect: false, max_concurrent_streams: 2147483647 });
+    expect(options?.explicit_http_config?.http2_protocol_options).toMatchObject({ allow_connect: false, max_concurrent_streams: 1024 });
     expect(encapCluster?.typed_extension_protocol_options).toBeUndefined();
   });
 });

@@ -348,7 +348,7 @@ describe('HTTP/2 downstream', () => {
     expect(proxy.stat('http.ingress.downstream_rq_2xx')).toBe(50);
   });
 
-  it("advertises Envoy's windows: 256 MiB per stream and per connection", async () => {
+  it("advertises Envoy's defaults (since 1.36): 1024 streams, 16 MiB per stream and 24 MiB per connection", async () => {
     const server = await backend('http1');
     const proxy = await proxyTo(server.port, 'http1');
     const session = http2.connect(`http://127.0.0.1:${proxy.listenerPort('http')}`);
@@ -357,9 +357,10 @@ describe('HTTP/2 downstream', () => {
       session.destroy();
     });
     const settings = await within(new Promise<http2.Settings>((resolve) => session.once('remoteSettings', resolve)), 5000, 'SETTINGS');
-    expect(settings.initialWindowSize).toBe(256 * 1024 * 1024);
+    expect(settings.initialWindowSize).toBe(16 * 1024 * 1024);
+    expect(settings.maxConcurrentStreams).toBe(1024);
     await waitFor(() => (session.state.remoteWindowSize ?? 0) > 65_535, 5000, 'the connection WINDOW_UPDATE');
-    expect(session.state.remoteWindowSize).toBe(256 * 1024 * 1024);
+    expect(session.state.remoteWindowSize).toBe(24 * 1024 * 1024);
   });
 });
 

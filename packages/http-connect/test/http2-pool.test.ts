@@ -121,13 +121,13 @@ describe('Http2ConnectionPool', () => {
     expect(pool.sessions).toBe(1);
   });
 
-  it("applies Envoy's flow-control windows: 256 MiB per stream and per connection by default", async () => {
+  it("applies Envoy's flow-control windows by default (since 1.36: 16 MiB per stream, 24 MiB per connection)", async () => {
     const { pool, upstream, held } = await setup({ answer: false });
     await pool.request(get(), { endStream: true });
     await waitFor(() => held.length === 1, 5000, 'stream');
     const session = upstream.sessions[0] as http2.ServerHttp2Session;
-    expect(session.remoteSettings.initialWindowSize).toBe(256 * 1024 * 1024);
-    await waitFor(() => session.state.remoteWindowSize === 256 * 1024 * 1024, 5000, 'connection window update');
+    expect(session.remoteSettings.initialWindowSize).toBe(16 * 1024 * 1024);
+    await waitFor(() => session.state.remoteWindowSize === 24 * 1024 * 1024, 5000, 'connection window update');
     expect(session.remoteSettings.enablePush).toBe(false);
   });
 

@@ -1,5 +1,6 @@
 /** envoy.config.core.v3 protocol options: HTTP/1.1, HTTP/2 and the settings common to both. */
 import * as z from 'zod';
+import { HTTP2_DEFAULTS } from '../constants.js';
 import { duration, durationOr, empty, message, oneof, percent, protoEnum, uint32, unsupported } from '../schema/proto.js';
 
 export const http1ProtocolOptions = message(
@@ -36,9 +37,9 @@ export const keepaliveSettings = message('envoy.config.core.v3.KeepaliveSettings
 
 export const http2ProtocolOptions = message('envoy.config.core.v3.Http2ProtocolOptions', {
   hpack_table_size: uint32().default(4096),
-  max_concurrent_streams: uint32({ min: 1, max: 2147483647 }).default(2147483647),
-  initial_stream_window_size: uint32(WINDOW).default(268435456),
-  initial_connection_window_size: uint32(WINDOW).default(268435456),
+  max_concurrent_streams: uint32({ min: 1, max: 2147483647 }).default(HTTP2_DEFAULTS.maxConcurrentStreams),
+  initial_stream_window_size: uint32(WINDOW).default(HTTP2_DEFAULTS.initialStreamWindowSize),
+  initial_connection_window_size: uint32(WINDOW).default(HTTP2_DEFAULTS.initialConnectionWindowSize),
   allow_connect: z.boolean().default(false),
   allow_metadata: z.boolean().default(false),
   max_outbound_frames: uint32({ min: 1 }).default(10000),

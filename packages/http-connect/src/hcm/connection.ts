@@ -2,6 +2,7 @@ import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import http2, { constants as h2c, type IncomingHttpHeaders, type ServerHttp2Session, type ServerHttp2Stream } from 'node:http2';
 import type { Duplex } from 'node:stream';
 import { StreamInfo, type ConnectionSocket, type DownstreamConnection, type HeaderMap } from '@il/core';
+import { Http2CodecSocket } from '../codec/http2-codec-socket.js';
 import { ActiveStream, type EarlyRejection } from './active-stream.js';
 import { Http1Exchange, Http1Tunnel, Http2Exchange, type DownstreamProtocol } from './downstream.js';
 import { firstValue, headerMapFromRaw, httpDate, removeHeader } from './headers.js';
@@ -113,7 +114,7 @@ export class HcmCodecs {
     this.http1.emit('connection', socket);
   }
 
-  attachHttp2(connection: HcmConnection, socket: ConnectionSocket): void {
+  attachHttp2(connection: HcmConnection, socket: Http2CodecSocket): void {
     this.#attaching = connection;
     try {
       this.http2.emit('connection', socket);
@@ -141,6 +142,8 @@ export class HcmConnection {
   readonly #startedMs = performance.now();
   #codec: 'http1' | 'http2' | undefined;
   #session: ServerHttp2Session | undefined;
+  /** What the HTTP/2 session runs on: never blocks it on the client's reading (see Http2CodecSocket). */
+  #codecSocket: Http2CodecSocket | undefined;
   #activeStreams = 0;
   #requests = 0;
   /** No new requests: HTTP/1 closes after the current response, HTTP/2 has sent GOAWAY. */
@@ -238,7 +241,12 @@ export class HcmConnection {
     // The connection manager does not half-close: the client's FIN closes the connection (and
     // resets its streams), as Envoy's RemoteClose does. node:http2 would keep a half-open socket.
     this.#socket.once('end', () => this.#destroy());
-    this.#codecs.attachHttp2(this, this.#socket);
+    this.#codecSocket = new Http2CodecSocket(this.#socket, {
+      highWatermarkBytes: this.downstream.listener.perConnectionBufferLimitBytes,
+      stallTimeoutMs: this.settings.http2.stallTimeoutMs,
+      onStall: () => stats.http2_tx_stall_timeout.inc(),
+    });
+    this.#codecs.attachHttp2(this, this.#codecSocket);
   }
 
   // ---- HTTP/1 ----------------------------------------------------------------------------
@@ -381,7 +389,7 @@ export class HcmConnection {
       for (const name of Object.keys(map)) if (name.includes('_')) removeHeader(map, name);
     }
     const endedOnHeaders = (flags & h2c.NGHTTP2_FLAG_END_STREAM) !== 0;
-    new ActiveStream(this, new Http2Exchange(stream, endedOnHeaders), map).start();
+    new ActiveStream(this, new Http2Exchange(stream, endedOnHeaders, this.#codecSocket), map).start();
   }
 
   // ---- streams and connection state -------------------------------------------------------

@@ -2,6 +2,8 @@ import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:ht
 import { constants as h2, type ServerHttp2Stream } from 'node:http2';
 import type { Readable } from 'node:stream';
 import type { ConnectionSocket, HeaderMap } from '@il/core';
+import type { ConnectionWatermarks } from '../codec/http2-codec-socket.js';
+import { Http2StreamWriter } from '../codec/http2-stream-writer.js';
 import { toHeaderList, toHttp2Headers } from './headers.js';
 
 export type DownstreamProtocol = 'HTTP/1.0' | 'HTTP/1.1' | 'HTTP/2';
@@ -204,6 +206,7 @@ export class Http2Exchange implements DownstreamStream {
   readonly protocol: DownstreamProtocol = 'HTTP/2';
   events: DownstreamEvents | undefined;
   readonly body: Readable;
+  readonly #writer: Http2StreamWriter;
   #ended = false;
   #reset = false;
   #trailers: HeaderMap | undefined;
@@ -211,10 +214,11 @@ export class Http2Exchange implements DownstreamStream {
   constructor(
     private readonly stream: ServerHttp2Stream,
     readonly endedOnHeaders: boolean,
+    watermarks: ConnectionWatermarks | undefined,
   ) {
     this.body = stream;
     stream.on('error', noop);
-    stream.on('drain', () => this.events?.onDrain());
+    this.#writer = new Http2StreamWriter(stream, watermarks, () => this.events?.onDrain());
     stream.on('wantTrailers', () => {
       const trailers = this.#trailers;
       try {
@@ -244,7 +248,7 @@ export class Http2Exchange implements DownstreamStream {
 
   write(chunk: Buffer): boolean {
     if (this.stream.destroyed) return true;
-    return this.stream.write(chunk);
+    return this.#writer.write(chunk);
   }
 
   end(trailers?: HeaderMap): void {

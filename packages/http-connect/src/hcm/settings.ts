@@ -11,6 +11,7 @@ import {
 import { compileRouteConfiguration, type RouteTable } from '../route/index.js';
 import { loadUndici, sharedHttp1ConnectionPools, type Http1ConnectionPools } from '../router/http1-pools.js';
 import { sharedHttp2ConnectionPools, type Http2ConnectionPools } from '../upstream/index.js';
+import { http2StallTimeoutMs } from '../codec/http2-defaults.js';
 import { HcmStats } from './stats.js';
 
 /** An HTTP connection manager config compiled once per filter chain: what every connection and stream reads. */
@@ -56,6 +57,8 @@ export interface HcmSettings {
     readonly initialStreamWindowSize: number;
     readonly initialConnectionWindowSize: number;
     readonly hpackTableSize: number;
+    /** See Http2CodecSocket: queued bytes the client takes none of for this long close the connection. */
+    readonly stallTimeoutMs: number;
   };
 }
 
@@ -117,6 +120,7 @@ export function compileHttpConnectionManager(config: HttpConnectionManager, cont
       initialStreamWindowSize: h2.initial_stream_window_size,
       initialConnectionWindowSize: h2.initial_connection_window_size,
       hpackTableSize: h2.hpack_table_size,
+      stallTimeoutMs: http2StallTimeoutMs(h2),
     },
   };
 }

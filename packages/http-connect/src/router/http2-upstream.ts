@@ -1,5 +1,6 @@
 import { constants as h2, type ClientHttp2Stream, type IncomingHttpHeaders, type OutgoingHttpHeaders } from 'node:http2';
 import { connectionAddresses, type HeaderMap, type Host } from '@il/core';
+import { Http2StreamWriter } from '../codec/http2-stream-writer.js';
 import { connectFailureReason } from '../hcm/local-reply.js';
 import { ConnectionPoolError, type Http2ConnectionPool } from '../upstream/index.js';
 import { addressKind, type UpstreamCallbacks, type UpstreamRequest } from './upstream.js';
@@ -13,6 +14,7 @@ export class Http2Upstream implements UpstreamRequest {
   readonly #callbacks: UpstreamCallbacks;
   readonly #abort = new AbortController();
   #stream: ClientHttp2Stream | undefined;
+  #writer: Http2StreamWriter | undefined;
   #pending: Buffer[] = [];
   #pendingEnd = false;
   #done = false;
@@ -29,11 +31,11 @@ export class Http2Upstream implements UpstreamRequest {
 
   write(chunk: Buffer): boolean {
     if (this.#done) return true;
-    if (this.#stream === undefined) {
+    if (this.#writer === undefined) {
       this.#pending.push(chunk);
       return false;
     }
-    return this.#stream.write(chunk);
+    return this.#writer.write(chunk);
   }
 
   end(): void {
@@ -60,6 +62,7 @@ export class Http2Upstream implements UpstreamRequest {
       return;
     }
     this.#stream = stream;
+    this.#writer = new Http2StreamWriter(stream, pool.watermarksOf(stream), () => this.#callbacks.onUpstreamRequestDrain());
     const connection = pool.connectionOf(stream);
     if (connection !== undefined) {
       const addresses = connectionAddresses(connection.socket);
@@ -68,20 +71,22 @@ export class Http2Upstream implements UpstreamRequest {
     let responded = false;
     let ended = false;
     stream.on('error', () => undefined);
-    stream.on('drain', () => this.#callbacks.onUpstreamRequestDrain());
     stream.on('response', (headers: IncomingHttpHeaders) => {
       if (this.#done) return;
       const status = Number(headers[h2.HTTP2_HEADER_STATUS]);
       responded = true;
       // END_STREAM on the headers arrives as 'end' right after: one way to finish a response.
       this.#callbacks.onUpstreamHeaders(status, withoutPseudo(headers), false);
+      // The body is read only once the headers are in: node:http2 emits 'response' on the next
+      // tick, and on a session over a JS stream a DATA frame read with the HEADERS frame is pushed
+      // before that tick.
+      stream.on('data', (chunk: Buffer) => {
+        if (this.#done) return;
+        if (!this.#callbacks.onUpstreamData(chunk)) stream.pause();
+      });
     });
     stream.on('trailers', (trailers: IncomingHttpHeaders) => {
       this.#trailers = withoutPseudo(trailers);
-    });
-    stream.on('data', (chunk: Buffer) => {
-      if (this.#done) return;
-      if (!this.#callbacks.onUpstreamData(chunk)) stream.pause();
     });
     stream.once('end', () => {
       ended = true;
@@ -102,8 +107,7 @@ export class Http2Upstream implements UpstreamRequest {
     for (const chunk of this.#pending) stream.write(chunk);
     this.#pending = [];
     if (this.#pendingEnd && !endedOnHeaders) stream.end();
-    if (stream.writableNeedDrain) return;
-    this.#callbacks.onUpstreamRequestDrain();
+    if (this.#writer.writable) this.#callbacks.onUpstreamRequestDrain();
   }
 
   #onPoolFailure(error: unknown, host: Host): void {

@@ -1,5 +1,6 @@
 import { constants, type ClientHttp2Stream, type IncomingHttpHeaders, type IncomingHttpStatusHeader, type OutgoingHttpHeaders } from 'node:http2';
 import type { UpstreamConnection } from '@il/core';
+import { Http2StreamWriter } from '../codec/http2-stream-writer.js';
 import type { Http2ConnectionPool } from '../upstream/http2-connection-pool.js';
 import { TunnelStream } from './tunnel-stream.js';
 import { TunnelResponseHeaderMap } from './tunnel-response-headers.js';
@@ -20,6 +21,7 @@ export class Http2TunnelStream extends TunnelStream {
   readonly #abort = new AbortController();
   #stream: ClientHttp2Stream | undefined;
   #connection: UpstreamConnection | undefined;
+  #writer: Http2StreamWriter | undefined;
   #endSent = false;
   #endReceived = false;
 
@@ -44,25 +46,26 @@ export class Http2TunnelStream extends TunnelStream {
     }
     this.#stream = stream;
     this.#connection = this.#pool.connectionOf(stream);
+    this.#writer = new Http2StreamWriter(stream, this.#pool.watermarksOf(stream), () => this.upstreamDrained());
     stream.on('error', () => undefined);
     stream.once('response', (headers: IncomingHttpHeaders & IncomingHttpStatusHeader, flags: number) => {
       this.#observer.onHeaders(TunnelResponseHeaderMap.fromNode(headers));
       const status = headers[':status'];
       if (status === 200 && (flags & constants.NGHTTP2_FLAG_END_STREAM) === 0) {
         this.markEstablished();
+        // Read only once the headers are in (see Http2Upstream: DATA can be pushed before 'response').
+        stream.on('data', (chunk: Buffer) => this.deliver(chunk));
         return;
       }
       const why = status === 200 ? 'response headers ended the stream' : `response status ${String(status)}`;
       stream.close(constants.NGHTTP2_CANCEL);
       this.failConnect(new Error(`tunnel refused: ${why}`));
     });
-    stream.on('data', (chunk: Buffer) => this.deliver(chunk));
     stream.once('trailers', (trailers: IncomingHttpHeaders) => this.#observer.onTrailers(TunnelResponseHeaderMap.fromNode(trailers)));
     stream.once('end', () => {
       this.#endReceived = true;
       this.upstreamEnded();
     });
-    stream.on('drain', () => this.upstreamDrained());
     stream.once('close', () => {
       if (!this.established) {
         this.failConnect(new Error(`tunnel stream closed before a response (HTTP/2 error code ${stream.rstCode})`));
@@ -75,8 +78,8 @@ export class Http2TunnelStream extends TunnelStream {
 
   protected writeUpstream(chunk: Buffer): boolean {
     const stream = this.#stream;
-    if (stream === undefined || stream.destroyed) return true;
-    return stream.write(chunk);
+    if (stream === undefined || stream.destroyed || this.#writer === undefined) return true;
+    return this.#writer.write(chunk);
   }
 
   protected endUpstream(): void {

@@ -1,14 +1,15 @@
 import http2, { type ClientHttp2Session, type ClientHttp2Stream, type OutgoingHttpHeaders, type Settings } from 'node:http2';
+import { HTTP2_DEFAULTS } from '@il/config/runtime';
 import type { Counter, FilterState, Host, Scope, UpstreamCluster, UpstreamConnection } from '@il/core';
+import { Http2CodecSocket, type ConnectionWatermarks } from '../codec/http2-codec-socket.js';
+import { http2StallTimeoutMs } from '../codec/http2-defaults.js';
 import { ConnectionPoolError } from './pool-error.js';
 
 const MIB = 1024 * 1024;
-/** Envoy's defaults for initial_stream_window_size and initial_connection_window_size. */
-const DEFAULT_WINDOW_BYTES = 256 * MIB;
 /** Envoy's common_http_protocol_options.idle_timeout default. */
 const DEFAULT_IDLE_TIMEOUT_MS = 3_600_000;
-/** What a session is assumed to take before the peer's SETTINGS say otherwise (Envoy: max_concurrent_streams). */
-const DEFAULT_MAX_CONCURRENT_STREAMS = 2_147_483_647;
+/** What a session is assumed to take before the peer's SETTINGS say otherwise (RFC 9113: unlimited). */
+const PEER_MAX_CONCURRENT_STREAMS = 2_147_483_647;
 
 export interface Http2PoolDialOptions {
   /** Internal hops of the downstream the next dialled session serves. */
@@ -29,6 +30,7 @@ interface PoolCounters {
   closeNotify: Counter;
   idleTimeout: Counter;
   maxRequests: Counter;
+  txStallTimeout: Counter;
 }
 
 interface Waiter {
@@ -49,7 +51,7 @@ class PooledSession {
   goawayReceived = false;
   active = 0;
   opened = 0;
-  peerMaxConcurrentStreams = DEFAULT_MAX_CONCURRENT_STREAMS;
+  peerMaxConcurrentStreams = PEER_MAX_CONCURRENT_STREAMS;
   failure: ConnectionPoolError | undefined;
   idleTimer: NodeJS.Timeout | undefined;
   settingsTimer: NodeJS.Timeout | undefined;
@@ -57,6 +59,7 @@ class PooledSession {
   constructor(
     readonly session: ClientHttp2Session,
     readonly connection: UpstreamConnection,
+    readonly codecSocket: Http2CodecSocket,
   ) {}
 }
 
@@ -81,6 +84,7 @@ export class Http2ConnectionPool {
   readonly #maxConcurrentStreams: number;
   readonly #maxRequestsPerSession: number;
   readonly #idleTimeoutMs: number;
+  readonly #stallTimeoutMs: number;
   readonly #settings: Settings;
   #draining = false;
   #closed = false;
@@ -90,12 +94,13 @@ export class Http2ConnectionPool {
     this.host = host;
     this.#counters = counters;
     const h2 = cluster.http2Options;
-    this.#streamWindow = h2?.initial_stream_window_size ?? DEFAULT_WINDOW_BYTES;
-    this.#connectionWindow = h2?.initial_connection_window_size ?? DEFAULT_WINDOW_BYTES;
-    this.#maxConcurrentStreams = h2?.max_concurrent_streams ?? DEFAULT_MAX_CONCURRENT_STREAMS;
+    this.#streamWindow = h2?.initial_stream_window_size ?? HTTP2_DEFAULTS.initialStreamWindowSize;
+    this.#connectionWindow = h2?.initial_connection_window_size ?? HTTP2_DEFAULTS.initialConnectionWindowSize;
+    this.#maxConcurrentStreams = h2?.max_concurrent_streams ?? HTTP2_DEFAULTS.maxConcurrentStreams;
     const common = cluster.commonHttpOptions;
     this.#maxRequestsPerSession = common?.max_requests_per_connection ?? 0;
     this.#idleTimeoutMs = common?.idle_timeout.ms ?? DEFAULT_IDLE_TIMEOUT_MS;
+    this.#stallTimeoutMs = http2StallTimeoutMs(h2);
     this.#settings = {
       initialWindowSize: this.#streamWindow,
       enablePush: false,
@@ -161,6 +166,11 @@ export class Http2ConnectionPool {
     return this.#byStream.get(stream)?.connection;
   }
 
+  /** The write-buffer watermarks of the connection a stream runs on (a stream pauses its writer above them). */
+  watermarksOf(stream: ClientHttp2Stream): ConnectionWatermarks | undefined {
+    return this.#byStream.get(stream)?.codecSocket;
+  }
+
   /** Takes no more idle time: idle sessions close now, busy ones once their streams end. */
   drain(): void {
     this.#draining = true;
@@ -210,13 +220,20 @@ export class Http2ConnectionPool {
 
   #startSession(connection: UpstreamConnection): void {
     const socket = connection.socket;
+    // The session never waits on the peer to read (see Http2CodecSocket): no tunnel on this
+    // connection waits on another tunnel's reader, and two il-proxies cannot deadlock.
+    const codecSocket = new Http2CodecSocket(socket, {
+      highWatermarkBytes: this.cluster.config.per_connection_buffer_limit_bytes,
+      stallTimeoutMs: this.#stallTimeoutMs,
+      onStall: () => this.#counters.txStallTimeout.inc(),
+    });
     const session = http2.connect(authorityOf(this.host), {
-      createConnection: () => socket,
+      createConnection: () => codecSocket,
       settings: this.#settings,
       // Node's session memory cap must leave room for a full connection window of buffered data.
       maxSessionMemory: Math.max(10, Math.ceil((2 * this.#connectionWindow) / MIB)),
     });
-    const s = new PooledSession(session, connection);
+    const s = new PooledSession(session, connection, codecSocket);
     this.#sessions.add(s);
 
     socket.once('error', (error: NodeJS.ErrnoException) => {
@@ -226,18 +243,22 @@ export class Http2ConnectionPool {
         : new ConnectionPoolError('remote_connection_failure', error.message);
     });
     session.once('connect', () => {
-      if (this.#connectionWindow > 65_535) session.setLocalWindowSize(this.#connectionWindow);
-      // A peer that never sends SETTINGS is as good as one that never answered.
-      const timeoutMs = this.cluster.connectTimeoutMs;
-      if (timeoutMs > 0 && !s.ready) {
-        s.settingsTimer = setTimeout(() => {
-          s.failure ??= new ConnectionPoolError('timeout', `no HTTP/2 SETTINGS from ${this.host.addressString} within ${timeoutMs} ms`);
-          session.destroy();
-        }, timeoutMs);
-      }
+      if (this.#connectionWindow > 65_535 && !session.destroyed) session.setLocalWindowSize(this.#connectionWindow);
     });
+    // A peer that never sends SETTINGS is as good as one that never answered. (The session itself
+    // is up at once: it runs on the codec socket, which queues writes while the socket connects.)
+    const armSettingsTimer = (): void => {
+      const timeoutMs = this.cluster.connectTimeoutMs;
+      if (timeoutMs <= 0 || s.ready || s.closed) return;
+      s.settingsTimer = setTimeout(() => {
+        s.failure ??= new ConnectionPoolError('timeout', `no HTTP/2 SETTINGS from ${this.host.addressString} within ${timeoutMs} ms`);
+        session.destroy();
+      }, timeoutMs);
+    };
+    if (socket.connecting) socket.once('connect', armSettingsTimer);
+    else armSettingsTimer();
     session.on('remoteSettings', (settings: Settings) => {
-      s.peerMaxConcurrentStreams = settings.maxConcurrentStreams ?? DEFAULT_MAX_CONCURRENT_STREAMS;
+      s.peerMaxConcurrentStreams = settings.maxConcurrentStreams ?? PEER_MAX_CONCURRENT_STREAMS;
       if (!s.ready) {
         s.ready = true;
         if (s.settingsTimer !== undefined) clearTimeout(s.settingsTimer);
@@ -405,6 +426,7 @@ export class Http2ConnectionPools {
         closeNotify: scope.counter('upstream_cx_close_notify'),
         idleTimeout: scope.counter('upstream_cx_idle_timeout'),
         maxRequests: scope.counter('upstream_cx_max_requests'),
+        txStallTimeout: scope.counter('http2.tx_stall_timeout'),
       });
       if (this.#draining) pool.drain();
       byHost.set(host, pool);
