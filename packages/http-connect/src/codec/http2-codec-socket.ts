@@ -20,6 +20,8 @@ export interface Http2CodecSocketOptions {
 
 /** What a stream of a session sees of its connection's write buffer (Envoy's connection watermark callbacks). */
 export interface ConnectionWatermarks {
+  /** The connection's buffer limit, which is also each of its streams' (as in Envoy). */
+  readonly highWatermarkBytes: number;
   readonly aboveHighWatermark: boolean;
   on(event: 'aboveHighWatermark' | 'belowLowWatermark', listener: () => void): this;
   off(event: 'aboveHighWatermark' | 'belowLowWatermark', listener: () => void): this;
@@ -77,6 +79,10 @@ export class Http2CodecSocket extends Duplex implements ConnectionWatermarks {
         this.once('end', () => this.destroy());
       }
     });
+  }
+
+  get highWatermarkBytes(): number {
+    return this.#highWatermark;
   }
 
   get aboveHighWatermark(): boolean {
