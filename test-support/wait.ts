@@ -23,3 +23,13 @@ export function within<T>(promise: Promise<T>, ms: number, what: string): Promis
     }),
   ]).finally(() => clearTimeout(timer));
 }
+
+/** Resolves once the async `predicate()` holds (polled every 20 ms, one call at a time); rejects after `timeoutMs`. */
+export async function waitUntil(predicate: () => Promise<boolean>, timeoutMs = 5000, what = 'condition'): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await predicate()) return;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
