@@ -233,10 +233,13 @@ export class TcpProxySession {
       stream.resume();
       clusterStats?.upstream_flow_control_resumed_reading_total.inc();
     });
-    // Half-close both ways: a FIN from one side becomes a FIN to the other.
-    downstream.once('end', () => {
-      if (!stream.destroyed) stream.end();
-    });
+    // Half-close both ways: a FIN from one side becomes a FIN to the other. A paused socket still
+    // reports a FIN that follows no data ('end' while connecting): it is carried through now.
+    if (downstream.readableEnded) stream.end();
+    else
+      downstream.once('end', () => {
+        if (!stream.destroyed) stream.end();
+      });
     stream.once('end', () => {
       if (!downstream.destroyed) downstream.end();
     });

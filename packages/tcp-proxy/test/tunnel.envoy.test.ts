@@ -369,6 +369,23 @@ describe('TcpTunnelingIntegrationTest (HTTP/2 upstream)', () => {
     expect(received).toBe(0);
   });
 
+  // il's case (the FIN was lost before): a client that half-closes while the CONNECT is pending.
+  it('DownstreamFinBeforeConnectResponse: the FIN reaches the upstream as END_STREAM once the tunnel is up, and the echo still comes back', async () => {
+    const { upstream, port, proxy } = await h2();
+    const tcp = client(port);
+    // Connect and FIN at once, nothing sent: the FIN reaches the proxy before its TcpProxy is up,
+    // and a paused net.Socket reports it as 'end' right away.
+    tcp.once('connect', () => tcp.end());
+    const { stream } = await within(upstream.nextStream(), 5000, 'CONNECT');
+    stream.respond({ ':status': 200 });
+    expect((await within(readAll(stream), 5000, 'END_STREAM upstream')).length).toBe(0);
+    stream.end('bye');
+    tcp.resume();
+    await within(closed(tcp), 5000, 'the client connection closed after the echo');
+    await waitFor(() => proxy.stat('cluster.cluster_0.upstream_rq_active') === 0, 5000, 'the stream released');
+    expect(proxy.stat('tcp.tcp_stats.downstream_cx_total')).toBe(1);
+  });
+
   it('UpstreamDisconnectBeforeResponseReceived', async () => {
     const { upstream, port } = await h2();
     const tcp = client(port);
@@ -540,6 +557,20 @@ describe('TcpTunnelingIntegrationTest (HTTP/1.1 upstream)', () => {
     tcp.resume();
     await within(ended(tcp), 5000, 'client FIN');
     expect(received).toBe(0);
+  });
+
+  it('DownstreamFinBeforeConnectResponse: the FIN reaches the upstream once the 200 is in', async () => {
+    const { upstream, port } = await h1();
+    const tcp = client(port);
+    tcp.once('connect', () => tcp.end());
+    const socket = await within(upstream.next(), 5000, 'upstream connection');
+    const { head } = await within(readHead(socket), 5000, 'request head');
+    expect(head).toMatch(/^CONNECT foo\.lyft\.com:80 HTTP\/1\.1\r\n/);
+    socket.write('HTTP/1.1 200 OK\r\n\r\n');
+    // HTTP/1.1 has no half-close: the tunnel's connection ends with the client's FIN.
+    await within(readAll(socket), 5000, 'the upstream connection to end');
+    tcp.resume();
+    await within(closed(tcp), 5000, 'client close');
   });
 
   it('UpstreamDisconnectBeforeResponseReceived', async () => {
