@@ -255,7 +255,7 @@ describe('ConnectTerminationIntegrationTest (HTTP/2 only)', () => {
       );
     }
     let closed = 0;
-    for (const s of upstream.sockets) s.once('end', () => closed++);
+    for (const s of upstream.sockets) s.once('close', () => closed++);
     // Half of the streams are reset, the other half each carry one HTTP/1 exchange.
     clients.forEach((client, i) => {
       if (i % 2 === 0) client.reset();
@@ -266,7 +266,7 @@ describe('ConnectTerminationIntegrationTest (HTTP/2 only)', () => {
       await client.waitForData('\r\n\r\nok', 10_000);
       expect(client.received().toString()).toBe('HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok');
     }
-    // Fifty upstream connections were closed by the resets.
+    // Fifty upstream connections were reset by the resets.
     await waitFor(() => closed >= 50, 5000, 'the reset streams to close their upstream connections');
     expect(proxy.stat('http.config_test.downstream_rq_rx_reset')).toBe(50);
     expect(proxy.stat('http.config_test.downstream_cx_total')).toBe(1);
@@ -278,9 +278,29 @@ describe('ConnectTerminationIntegrationTest (HTTP/2 only)', () => {
     const socket = await upstream.next();
     const up = collector(socket);
     await bidirectional(client, socket, up, 'hello', 'hello', 'there!', 'there!');
-    // RST_STREAM from the client closes the upstream connection.
+    // RST_STREAM from the client resets the upstream connection: a TCP RST, not a FIN.
     client.reset();
-    await within(up.ended, 5000, 'the upstream half-close');
+    expect(await within(up.closedBy, 5000, 'the upstream connection to end')).toBe('reset');
+  });
+
+  // il's case, from RFC 9113 §8.5 and Envoy 1.38+: a reset crosses the terminated tunnel as a reset.
+  it('UpstreamReset: a TCP RST from the upstream is RST_STREAM CONNECT_ERROR alone, with no END_STREAM before it', async () => {
+    const { proxy, port, upstream } = await setUp();
+    const client = await h2Tunnel(port);
+    const socket = await upstream.next();
+    const up = collector(socket);
+    await bidirectional(client, socket, up, 'hello', 'hello', 'there!', 'there!');
+    // node:http2 reports the RST_STREAM as 'aborted'; an END_STREAM ahead of it would be an 'end' first.
+    let aborted = false;
+    let endFirst = false;
+    client.stream.once('aborted', () => (aborted = true));
+    client.stream.once('end', () => (endFirst = !aborted));
+    socket.resetAndDestroy();
+    expect(await within(client.ended, 5000, 'the downstream stream reset')).toBe('reset');
+    expect(client.stream.rstCode).toBe(http2.constants.NGHTTP2_CONNECT_ERROR);
+    expect(aborted).toBe(true);
+    expect(endFirst).toBe(false);
+    await waitFor(() => proxy.stat('http.config_test.downstream_rq_active') === 0);
   });
 
   it('BuggyHeaders', async () => {
@@ -317,6 +337,16 @@ describe('ConnectTerminationIntegrationTest (HTTP/2 only)', () => {
 });
 
 describe('ConnectTerminationIntegrationTest (HTTP/1.1 only)', () => {
+  it('DownstreamReset (HTTP/1.1): a TCP RST from the client resets the upstream connection', async () => {
+    const { port, upstream } = await setUp();
+    const client = await h1Tunnel(port);
+    const socket = await upstream.next();
+    const up = collector(socket);
+    await bidirectional(client, socket, up, 'hello', 'hello', 'there!', 'there!');
+    client.reset();
+    expect(await within(up.closedBy, 5000, 'the upstream connection to end')).toBe('reset');
+  });
+
   it('IgnoreH11HostField', async () => {
     const dir = logDir();
     const { proxy, port, upstream } = await setUp({ logPath: join(dir, 'access.log') });

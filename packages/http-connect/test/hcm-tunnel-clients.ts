@@ -2,6 +2,7 @@
 // CONNECT stream, behind one interface so a case can run over both, as Envoy's tests do.
 import http2 from 'node:http2';
 import net from 'node:net';
+import { resetStream } from '../src/codec/http2-reset.js';
 import { waitFor, within } from './hcm-harness.js';
 
 export type Downstream = 'HTTP1' | 'HTTP2';
@@ -18,7 +19,7 @@ export interface TunnelClient {
   write(data: string | Buffer): void;
   /** END_STREAM (HTTP/2) or FIN (HTTP/1.1). */
   end(): void;
-  /** RST_STREAM (HTTP/2; CANCEL). */
+  /** RST_STREAM (HTTP/2; CANCEL, with no END_STREAM before it) or a TCP RST (HTTP/1.1). */
   reset(): void;
   /** Closes the client's connection. */
   close(): void;
@@ -132,7 +133,7 @@ export async function h2TunnelOn(
       wroteEnd = true;
       stream.end();
     },
-    reset: () => stream.close(http2.constants.NGHTTP2_CANCEL),
+    reset: () => resetStream(stream, http2.constants.NGHTTP2_CANCEL),
     close: () => session.destroy(),
     received,
     waitForData: (text, ms = 5000) => waitFor(() => received().toString('latin1').includes(text), ms, `'${text}' through the tunnel`),
@@ -148,7 +149,14 @@ export function tunnel(downstream: Downstream, port: number, options: { authorit
 }
 
 /** Data the upstream socket received so far. */
-export function collector(socket: net.Socket): { text: () => string; ended: Promise<void>; closed: Promise<void>; waitFor: (text: string, ms?: number) => Promise<void> } {
+export function collector(socket: net.Socket): {
+  text: () => string;
+  ended: Promise<void>;
+  closed: Promise<void>;
+  /** How the proxy ended the connection: a FIN, or an RST (ECONNRESET). */
+  closedBy: Promise<'fin' | 'reset'>;
+  waitFor: (text: string, ms?: number) => Promise<void>;
+} {
   const chunks: Buffer[] = [];
   socket.on('data', (chunk: Buffer) => chunks.push(chunk));
   const text = (): string => Buffer.concat(chunks).toString('latin1');
@@ -156,6 +164,12 @@ export function collector(socket: net.Socket): { text: () => string; ended: Prom
     text,
     ended: new Promise((resolve) => socket.once('end', () => resolve())),
     closed: new Promise((resolve) => socket.once('close', () => resolve())),
+    closedBy: new Promise((resolve) => {
+      socket.once('end', () => resolve('fin'));
+      socket.on('error', (error: NodeJS.ErrnoException) => {
+        if (error.code === 'ECONNRESET') resolve('reset');
+      });
+    }),
     waitFor: (needle, ms = 5000) => waitFor(() => text().includes(needle), ms, `'${needle}' upstream`),
   };
 }

@@ -7,6 +7,7 @@ import type net from 'node:net';
 import { loadConfig, type TunnelingConfig } from '@il/config';
 import { StreamInfo, type NetworkFilterFactoryContext, type UpstreamConnector, type UpstreamHandle } from '@il/core';
 import { afterEach, describe, expect, it } from 'vitest';
+import { resetStream } from '../src/codec/http2-reset.js';
 import { Http2ConnectionPools, TUNNEL_RESPONSE_HEADERS_KEY, TUNNEL_RESPONSE_TRAILERS_KEY, TunnelResponseHeaderMap, createTunnelConnector } from '../src/index.js';
 import { clusterYaml, clustersFrom, http2Upstream, rawUpstream, readAll, readBytes, readHead, waitFor, within } from './fixtures/tunnel-servers.js';
 
@@ -185,7 +186,7 @@ request_id_extension: { typed_config: { "@type": type.googleapis.com/envoy.exten
     expect(JSON.parse(JSON.stringify(trailers))).toEqual({ headers: [{ key: 'x-trailer', value: 'done' }] });
   });
 
-  it('an upstream reset after connect ends the readable side after what arrived, then closes', async () => {
+  it("an upstream RST_STREAM after connect fails the tunnel with ECONNRESET (TcpProxy resets its client), after what was read", async () => {
     const upstream = await http2Upstream();
     cleanups.push(() => upstream.close());
     const { handle, events } = open(connector(upstream.port, 'hostname: host.com:443'));
@@ -194,7 +195,21 @@ request_id_extension: { typed_config: { "@type": type.googleapis.com/envoy.exten
     stream.write('last words');
     await within(once(handle.stream, 'connect'), 5000, "'connect'");
     expect((await readBytes(handle.stream, 10)).toString()).toBe('last words');
-    stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR);
+    resetStream(stream, http2.constants.NGHTTP2_INTERNAL_ERROR);
+    await waitFor(() => events.includes('close'), 5000, 'tunnel close');
+    expect(events).toEqual(['connect', 'error:the tunnel was reset by the upstream', 'close']);
+  });
+
+  it('a lost connection takes the tunnel with it: what arrived is read, then the readable side ends (no reset)', async () => {
+    const upstream = await http2Upstream();
+    cleanups.push(() => upstream.close());
+    const { handle, events } = open(connector(upstream.port, 'hostname: host.com:443'));
+    const { stream } = await within(upstream.nextStream(), 5000, 'stream');
+    stream.respond({ ':status': 200 });
+    stream.write('last words');
+    await within(once(handle.stream, 'connect'), 5000, "'connect'");
+    expect((await readBytes(handle.stream, 10)).toString()).toBe('last words');
+    (stream.session as http2.ServerHttp2Session).destroy();
     await waitFor(() => events.includes('close'), 5000, 'tunnel close');
     expect(events).toEqual(['connect', 'end', 'close']);
   });

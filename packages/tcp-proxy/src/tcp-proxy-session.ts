@@ -292,9 +292,9 @@ export class TcpProxySession {
     } else if (upstream.drainable) {
       stream.destroy();
     } else {
-      // A tunnel's stream is reset unless both halves had already closed (§3.11).
-      if (stream.writableEnded && stream.readableEnded) stream.destroy();
-      else stream.resetAndDestroy();
+      // A tunnel's stream is reset unless both halves had already closed (§3.11): RST_STREAM on
+      // HTTP/2, the connection closed on HTTP/1.1 (a TCP RST only for a client's RST, above).
+      stream.destroy();
     }
     this.#maybeFinish();
   }

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { freePort } from '../../../test-support/ports.js';
+import { resetStream } from '../../http-connect/src/codec/http2-reset.js';
 import {
   http2Upstream,
   rawUpstream,
@@ -99,7 +100,11 @@ function client(port: number, allowHalfOpen = true): net.Socket {
   const socket = net.connect({ port, host: '127.0.0.1', allowHalfOpen });
   socket.on('error', () => undefined);
   // A paused socket reports EOF as soon as it arrives, so the events are caught from the start.
-  clientEvents.set(socket, { ended: once(socket, 'end').then(() => undefined), closed: once(socket, 'close').then(() => undefined) });
+  // Plain listeners, not events.once: a reset client emits 'error', which would reject them.
+  clientEvents.set(socket, {
+    ended: new Promise((resolve) => socket.once('end', () => resolve())),
+    closed: new Promise((resolve) => socket.once('close', () => resolve())),
+  });
   cleanups.push(() => void socket.destroy());
   return socket;
 }
@@ -280,16 +285,47 @@ describe('TcpTunnelingIntegrationTest (HTTP/2 upstream)', () => {
     expect((await within(readAll(stream), 5000, 'data then END_STREAM')).toString()).toBe('hello');
   });
 
-  it('ResetStreamTest', async () => {
+  it('ResetStreamTest: the upstream RST_STREAM resets the client connection (a TCP RST, Envoy 1.38+)', async () => {
     const { upstream, port } = await h2();
     const tcp = client(port, false);
+    const clientError = new Promise<NodeJS.ErrnoException | undefined>((resolve) => {
+      tcp.once('error', resolve);
+      tcp.once('end', () => resolve(undefined));
+    });
     const { stream } = await within(upstream.nextStream(), 5000, 'CONNECT');
     stream.respond({ ':status': 200 });
     tcp.write('hello');
     await readBytes(stream, 5);
     tcp.resume();
-    stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR);
+    // RST_STREAM alone (node's close() would send END_STREAM before it: a half-close, then the reset).
+    resetStream(stream, http2.constants.NGHTTP2_INTERNAL_ERROR);
+    expect((await within(clientError, 5000, 'the client connection to end'))?.code).toBe('ECONNRESET');
     await within(closed(tcp), 5000, 'client disconnected');
+  });
+
+  it.each([
+    ['CONNECT', ''],
+    ['POST', 'use_post: true'],
+  ])('DownstreamRstPropagation (%s): a client RST resets the tunnel stream with CANCEL, not END_STREAM', async (_method, tunneling) => {
+    const { upstream, port } = await h2({ tunneling });
+    const tcp = client(port, false);
+    const { stream } = await within(upstream.nextStream(), 5000, 'tunnel stream');
+    stream.respond({ ':status': 200 });
+    tcp.write('hello');
+    expect((await readBytes(stream, 5)).toString()).toBe('hello');
+    // node:http2 reports a peer's RST_STREAM as 'aborted' (and then ends the readable side); an
+    // END_STREAM sent before it shows up as an 'end' ahead of 'aborted'.
+    let aborted = false;
+    let endStream = false;
+    stream.once('aborted', () => (aborted = true));
+    stream.once('end', () => (endStream = !aborted));
+    stream.resume();
+    const streamClosed = once(stream, 'close');
+    tcp.resetAndDestroy();
+    await within(streamClosed, 5000, 'the tunnel stream to close');
+    expect(stream.rstCode).toBe(http2.constants.NGHTTP2_CANCEL);
+    expect(aborted).toBe(true);
+    expect(endStream).toBe(false);
   });
 
   it('ConnectionReuse', async () => {
@@ -557,6 +593,36 @@ describe('TcpTunnelingIntegrationTest (HTTP/1.1 upstream)', () => {
     tcp.resume();
     await within(ended(tcp), 5000, 'client FIN');
     expect(received).toBe(0);
+  });
+
+  it('DownstreamRstPropagation: a client RST resets the tunnel connection (no FIN)', async () => {
+    const { upstream, port } = await h1();
+    const tcp = client(port, false);
+    const { socket } = await accept(upstream);
+    tcp.write('hello');
+    expect((await readBytes(socket, 5)).toString()).toBe('hello');
+    const upstreamError = new Promise<NodeJS.ErrnoException | undefined>((resolve) => {
+      socket.once('error', resolve);
+      socket.once('end', () => resolve(undefined));
+    });
+    socket.resume();
+    tcp.resetAndDestroy();
+    expect((await within(upstreamError, 5000, 'the tunnel connection to be reset'))?.code).toBe('ECONNRESET');
+  });
+
+  it('UpstreamRstPropagation: a TCP RST from the tunnel connection resets the client connection', async () => {
+    const { upstream, port } = await h1();
+    const tcp = client(port, false);
+    const clientError = new Promise<NodeJS.ErrnoException | undefined>((resolve) => {
+      tcp.once('error', resolve);
+      tcp.once('end', () => resolve(undefined));
+    });
+    const { socket } = await accept(upstream);
+    tcp.write('hello');
+    expect((await readBytes(socket, 5)).toString()).toBe('hello');
+    tcp.resume();
+    socket.resetAndDestroy();
+    expect((await within(clientError, 5000, 'the client connection to end'))?.code).toBe('ECONNRESET');
   });
 
   it('DownstreamFinBeforeConnectResponse: the FIN reaches the upstream once the 200 is in', async () => {

@@ -105,9 +105,15 @@ export class TcpUpstream implements UpstreamRequest {
     this.#socket.resume();
   }
 
-  /** Envoy closes the upstream with NoFlush: the peer sees the connection close (a FIN from here). */
-  reset(): void {
+  /**
+   * Envoy closes the upstream with NoFlush: the peer sees the connection close (a FIN from here).
+   * A client that reset its stream (RST_STREAM) resets the upstream connection: an RST, so the reset
+   * crosses the tunnel as a reset (Envoy 1.38+ propagates resets through CONNECT termination).
+   */
+  reset(cause?: 'downstreamReset'): void {
     this.#done = true;
-    if (!this.#socket.destroyed) this.#socket.destroy();
+    if (this.#socket.destroyed) return;
+    if (cause === 'downstreamReset') this.#socket.resetAndDestroy();
+    else this.#socket.destroy();
   }
 }

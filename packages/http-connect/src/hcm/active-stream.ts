@@ -479,13 +479,14 @@ export class ActiveStream implements DownstreamEvents, RouterCallbacks {
         streamInfo.responseCodeDetails ??= ResponseCodeDetails.downstreamRemoteDisconnect;
       }
     }
-    this.#finish();
+    // A client's reset (RST_STREAM, or a TCP RST under an HTTP/1.1 tunnel) crosses to the upstream as one.
+    this.#finish(abort === 'reset' || abort === 'connection_reset' ? 'downstreamReset' : undefined);
   }
 
-  #finish(): void {
+  #finish(cause?: 'downstreamReset'): void {
     this.#finished = true;
     this.#clearTimers();
-    this.#router?.destroy();
+    this.#router?.destroy(cause);
     const settings = this.settings;
     const streamInfo = this.streamInfo;
     streamInfo.finish();

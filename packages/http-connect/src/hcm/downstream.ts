@@ -3,6 +3,7 @@ import { constants as h2, type ServerHttp2Stream } from 'node:http2';
 import type { Readable } from 'node:stream';
 import type { ConnectionSocket, HeaderMap } from '@il/core';
 import type { ConnectionWatermarks } from '../codec/http2-codec-socket.js';
+import { resetStream } from '../codec/http2-reset.js';
 import { Http2StreamWriter } from '../codec/http2-stream-writer.js';
 import { toHeaderList, toHttp2Headers } from './headers.js';
 
@@ -11,8 +12,11 @@ export type DownstreamProtocol = 'HTTP/1.0' | 'HTTP/1.1' | 'HTTP/2';
 /** How a stream is aborted: H2 RST_STREAM with NO_ERROR or CONNECT_ERROR (Envoy's reasonToReset); H1 closes the connection. */
 export type DownstreamResetCode = 'no_error' | 'connect_error';
 
-/** How a stream ended: normally (false), by the client's RST_STREAM, or with its connection. */
-export type DownstreamAbort = false | 'reset' | 'disconnect';
+/**
+ * How a stream ended: normally (false), by the client's RST_STREAM, with its connection, or with a
+ * TCP RST of its connection (an HTTP/1.1 tunnel's client aborted).
+ */
+export type DownstreamAbort = false | 'reset' | 'disconnect' | 'connection_reset';
 
 export interface RespondOptions {
   endStream: boolean;
@@ -147,12 +151,15 @@ export class Http1Tunnel implements DownstreamStream {
     this.protocol = protocol;
     this.body = socket;
     if (head.length > 0) socket.unshift(head);
-    socket.on('error', noop);
+    let connectionReset = false;
+    socket.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code === 'ECONNRESET') connectionReset = true;
+    });
     socket.on('drain', () => this.events?.onDrain());
     // The connection manager does not half-close HTTP/1 connections: a FIN from the client ends
     // the tunnel, and the upstream is closed with it (Envoy: RemoteClose resets the stream).
     socket.once('end', () => socket.destroy());
-    socket.once('close', () => this.events?.onClose(!this.#finished && !this.#reset ? 'disconnect' : false));
+    socket.once('close', () => this.events?.onClose(this.#finished || this.#reset ? false : connectionReset ? 'connection_reset' : 'disconnect'));
   }
 
   get responseStarted(): boolean {
@@ -224,14 +231,22 @@ export class Http2Exchange implements DownstreamStream {
       try {
         stream.sendTrailers(trailers === undefined ? {} : toHttp2Headers(trailers, {}));
       } catch {
-        stream.close(h2.NGHTTP2_INTERNAL_ERROR);
+        resetStream(stream, h2.NGHTTP2_INTERNAL_ERROR);
       }
+    });
+    // node:http2 detaches a stream from its session before 'close'.
+    const session = stream.session;
+    const abortKind = (): DownstreamAbort => (session === undefined || session.destroyed || session.closed ? 'disconnect' : 'reset');
+    // The peer's RST_STREAM: node:http2 says 'aborted', then ends the request body as if END_STREAM
+    // had come. The stream is over now, so that end never reaches the upstream as a clean one.
+    stream.once('aborted', () => {
+      if (!this.#reset) this.events?.onClose(abortKind());
     });
     stream.once('close', () => {
       // A stream closed before this side ended its response, or reset by the peer, was aborted there.
       const peerReset = stream.rstCode !== h2.NGHTTP2_NO_ERROR && !this.#reset;
       if (this.#reset || (this.#ended && !peerReset)) this.events?.onClose(false);
-      else this.events?.onClose(stream.session === undefined || stream.session.destroyed || stream.session.closed ? 'disconnect' : 'reset');
+      else this.events?.onClose(abortKind());
     });
   }
 
@@ -261,7 +276,7 @@ export class Http2Exchange implements DownstreamStream {
   reset(code: DownstreamResetCode): void {
     if (this.#reset) return;
     this.#reset = true;
-    if (!this.stream.destroyed) this.stream.close(RESET_CODES[code]);
+    resetStream(this.stream, RESET_CODES[code]);
   }
 }
 

@@ -1,5 +1,6 @@
 import { constants as h2, type ClientHttp2Stream, type IncomingHttpHeaders, type OutgoingHttpHeaders } from 'node:http2';
 import { connectionAddresses, type HeaderMap, type Host } from '@il/core';
+import { resetStream } from '../codec/http2-reset.js';
 import { Http2StreamWriter } from '../codec/http2-stream-writer.js';
 import { connectFailureReason } from '../hcm/local-reply.js';
 import { ConnectionPoolError, type Http2ConnectionPool } from '../upstream/index.js';
@@ -53,12 +54,12 @@ export class Http2Upstream implements UpstreamRequest {
     this.#done = true;
     this.#abort.abort();
     const stream = this.#stream;
-    if (stream !== undefined && !stream.closed) stream.close(h2.NGHTTP2_NO_ERROR);
+    if (stream !== undefined) resetStream(stream, h2.NGHTTP2_NO_ERROR);
   }
 
   #attach(pool: Http2ConnectionPool, stream: ClientHttp2Stream, endedOnHeaders: boolean): void {
     if (this.#done) {
-      stream.close(h2.NGHTTP2_NO_ERROR);
+      resetStream(stream, h2.NGHTTP2_NO_ERROR);
       return;
     }
     this.#stream = stream;
@@ -94,13 +95,15 @@ export class Http2Upstream implements UpstreamRequest {
       this.#done = true;
       this.#callbacks.onUpstreamEnd(this.#trailers);
     });
+    // node:http2 detaches a stream from its session before 'close'.
+    const session = stream.session;
     stream.once('close', () => {
       if (this.#done || ended) return;
       this.#done = true;
       const code = stream.rstCode;
       if (code === h2.NGHTTP2_REFUSED_STREAM) this.#callbacks.onUpstreamReset('remote refused stream reset', undefined);
       else if (code === h2.NGHTTP2_CONNECT_ERROR) this.#callbacks.onUpstreamReset('remote error with CONNECT request', undefined);
-      else if (code !== h2.NGHTTP2_NO_ERROR && stream.session?.destroyed === false) this.#callbacks.onUpstreamReset('remote reset', undefined);
+      else if (code !== h2.NGHTTP2_NO_ERROR && session?.destroyed === false) this.#callbacks.onUpstreamReset('remote reset', undefined);
       else this.#callbacks.onUpstreamReset('connection termination', undefined);
     });
     // What arrived while the pool found this stream.

@@ -129,12 +129,15 @@ export class RouterFilter implements UpstreamCallbacks {
     if (!this.#upstreamComplete) this.#upstream?.resumeResponse();
   }
 
-  /** The stream is over (or reset): an unfinished upstream request is reset. */
-  destroy(): void {
+  /**
+   * The stream is over (or reset): an unfinished upstream request is reset. `downstreamReset`: the
+   * client aborted the stream.
+   */
+  destroy(cause?: 'downstreamReset'): void {
     if (this.#destroyed) return;
     this.#destroyed = true;
     if (this.#responseTimer !== undefined) clearTimeout(this.#responseTimer);
-    if (!this.#upstreamComplete) this.#upstream?.reset();
+    if (!this.#upstreamComplete) this.#upstream?.reset(cause);
     this.#upstreamComplete = true;
     this.#release?.();
   }

@@ -25,8 +25,11 @@ export interface UpstreamRequest {
   end(): void;
   /** Lets response data flow again after onUpstreamData returned false. */
   resumeResponse(): void;
-  /** Aborts; no callbacks follow. */
-  reset(): void;
+  /**
+   * Aborts; no callbacks follow. `downstreamReset`: the client reset its stream (RST_STREAM, or
+   * its connection went away), which a raw TCP upstream passes on as a TCP RST.
+   */
+  reset(cause?: 'downstreamReset'): void;
 }
 
 /** What kind of address a host has, for Envoy's connect failure wording. */

@@ -28,7 +28,9 @@ export class Http1TunnelStream extends TunnelStream {
     socket.on('drain', () => this.upstreamDrained());
     socket.once('close', () => {
       if (this.established) {
-        this.upstreamGone();
+        // A TCP RST from the tunnel's peer resets the client too; a close lets what arrived out first.
+        if ((this.#socketError as NodeJS.ErrnoException | undefined)?.code === 'ECONNRESET') this.upstreamReset();
+        else this.upstreamGone();
         return;
       }
       const reason = this.#socketError?.message ?? 'upstream connection closed before the tunnel response';
@@ -102,10 +104,11 @@ export class Http1TunnelStream extends TunnelStream {
     this.#connection.socket.resume();
   }
 
-  protected abortUpstream(graceful: boolean): void {
+  protected abortUpstream(mode: 'graceful' | 'close' | 'reset'): void {
     const socket = this.#connection.socket;
     if (socket.destroyed) return;
-    if (graceful) socket.destroySoon();
+    if (mode === 'graceful') socket.destroySoon();
+    else if (mode === 'reset') socket.resetAndDestroy();
     else socket.destroy();
   }
 }

@@ -1,5 +1,6 @@
-import { constants, type ClientHttp2Stream, type IncomingHttpHeaders, type IncomingHttpStatusHeader, type OutgoingHttpHeaders } from 'node:http2';
+import { constants, type ClientHttp2Session, type ClientHttp2Stream, type IncomingHttpHeaders, type IncomingHttpStatusHeader, type OutgoingHttpHeaders } from 'node:http2';
 import type { UpstreamConnection } from '@il/core';
+import { resetStream } from '../codec/http2-reset.js';
 import { Http2StreamWriter } from '../codec/http2-stream-writer.js';
 import type { Http2ConnectionPool } from '../upstream/http2-connection-pool.js';
 import { TunnelStream } from './tunnel-stream.js';
@@ -41,7 +42,7 @@ export class Http2TunnelStream extends TunnelStream {
 
   #attach(stream: ClientHttp2Stream): void {
     if (this.destroyed) {
-      stream.close(constants.NGHTTP2_CANCEL);
+      resetStream(stream, constants.NGHTTP2_CANCEL);
       return;
     }
     this.#stream = stream;
@@ -58,7 +59,7 @@ export class Http2TunnelStream extends TunnelStream {
         return;
       }
       const why = status === 200 ? 'response headers ended the stream' : `response status ${String(status)}`;
-      stream.close(constants.NGHTTP2_CANCEL);
+      resetStream(stream, constants.NGHTTP2_CANCEL);
       this.failConnect(new Error(`tunnel refused: ${why}`));
     });
     stream.once('trailers', (trailers: IncomingHttpHeaders) => this.#observer.onTrailers(TunnelResponseHeaderMap.fromNode(trailers)));
@@ -66,13 +67,18 @@ export class Http2TunnelStream extends TunnelStream {
       this.#endReceived = true;
       this.upstreamEnded();
     });
+    // node:http2 detaches a stream from its session before 'close'.
+    const session = stream.session as ClientHttp2Session;
     stream.once('close', () => {
       if (!this.established) {
         this.failConnect(new Error(`tunnel stream closed before a response (HTTP/2 error code ${stream.rstCode})`));
         return;
       }
-      // A clean end both ways closes the stream with NO_ERROR; anything else means it is gone.
-      if (stream.rstCode !== constants.NGHTTP2_NO_ERROR || !this.#endSent || !this.#endReceived) this.upstreamGone();
+      // A clean end both ways closes the stream with NO_ERROR. The peer's RST_STREAM before its
+      // END_STREAM is a reset, and the client is reset too; after it, what arrived is complete and
+      // is let out (Envoy 1.39). A connection that went away takes the stream with it.
+      if (stream.rstCode !== constants.NGHTTP2_NO_ERROR && !this.#endReceived && !session.destroyed) this.upstreamReset();
+      else if (stream.rstCode !== constants.NGHTTP2_NO_ERROR || !this.#endSent || !this.#endReceived) this.upstreamGone();
     });
   }
 
@@ -95,12 +101,12 @@ export class Http2TunnelStream extends TunnelStream {
     this.#stream?.resume();
   }
 
-  protected abortUpstream(graceful: boolean): void {
+  protected abortUpstream(mode: 'graceful' | 'close' | 'reset'): void {
     const stream = this.#stream;
     if (stream === undefined) {
       this.#abort.abort();
       return;
     }
-    if (!graceful && !stream.closed) stream.close(constants.NGHTTP2_CANCEL);
+    if (mode !== 'graceful') resetStream(stream, constants.NGHTTP2_CANCEL);
   }
 }

@@ -61,8 +61,12 @@ export abstract class TunnelStream extends Duplex implements UpstreamStream {
   protected abstract endUpstream(): void;
   protected abstract pauseUpstream(): void;
   protected abstract resumeUpstream(): void;
-  /** Tears the upstream down; `graceful` when both halves ended and what is queued should still go out. */
-  protected abstract abortUpstream(graceful: boolean): void;
+  /**
+   * Tears the upstream down: `graceful` when both halves ended and what is queued should still go
+   * out, `reset` when TcpProxy resets the tunnel (the client's RST: RST_STREAM, or a TCP RST on
+   * HTTP/1.1), `close` otherwise.
+   */
+  protected abstract abortUpstream(mode: 'graceful' | 'close' | 'reset'): void;
 
   /** A valid response arrived: the tunnel carries data from now on. */
   protected markEstablished(): void {
@@ -91,6 +95,16 @@ export abstract class TunnelStream extends Duplex implements UpstreamStream {
   /** The upstream half-closed (END_STREAM, trailers): FIN to the client, writes go on. */
   protected upstreamEnded(): void {
     if (!this.readableEnded) this.push(null);
+  }
+
+  /**
+   * The upstream reset the tunnel (RST_STREAM from the peer, a TCP RST on HTTP/1.1): TcpProxy resets
+   * the client too, without the bytes still queued (Envoy 1.38+ propagates resets through tunnels).
+   */
+  protected upstreamReset(): void {
+    if (!this.#established || this.destroyed) return;
+    this.#gone = true;
+    this.destroy(Object.assign(new Error('the tunnel was reset by the upstream'), { code: 'ECONNRESET' }));
   }
 
   /** The upstream can neither send nor receive any more. */
@@ -139,7 +153,7 @@ export abstract class TunnelStream extends Duplex implements UpstreamStream {
 
   override _destroy(error: Error | null, callback: Callback): void {
     const graceful = error === null && !this.#resetRequested && this.#established && this.writableFinished && this.readableEnded;
-    this.abortUpstream(graceful);
+    this.abortUpstream(this.#resetRequested ? 'reset' : graceful ? 'graceful' : 'close');
     callback(error);
   }
 }
