@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// pnpm bench [--only socket|tcp|internal|tunnel|http1|http2] [--quick] [--rounds N] [--write | --no-write]
+// pnpm bench [--only socket|routes|tcp|internal|tunnel|http1|http2] [--quick] [--rounds N] [--write | --no-write]
 //
 // Measures il-proxy side by side with the proxies people know, on this machine, in one run, and
 // (with --write, the default for full runs) writes BENCHMARKS.md and bench/chart.svg. Everything
@@ -71,9 +71,21 @@ const socketCommand = `node bench/socket/pair.mjs ${socketArgs.join(' ')}`;
 
 /** @type {import('./lib/report.mjs').SocketResult | undefined} */
 let socket;
+/** @type {any} */
+let routes;
 /** @type {import('./lib/runner.mjs').BenchResult[]} */
 const results = [];
 try {
+  if (only.includes('routes')) {
+    log('\n== Route matching microbenchmark');
+    const r = await runCommand(process.execPath, [join(ROOT, 'bench/routes/route-match.mjs'), '--rounds', String(rounds)], 120_000);
+    try {
+      routes = r.timedOut ? { error: 'timed out' } : JSON.parse(r.stdout);
+    } catch {
+      routes = { error: `exit ${r.code}: ${r.stderr.trim().split('\n').slice(-3).join(' | ').slice(0, 300)}` };
+    }
+    log(routes?.error ? `  failed: ${routes.error}` : '  done');
+  }
   if (only.includes('socket')) {
     log('\n== User-space socket pair microbenchmark');
     const r = await runCommand(process.execPath, [join(ROOT, 'bench/socket/pair.mjs'), ...socketArgs], quick ? 60_000 : 180_000);
@@ -102,12 +114,12 @@ try {
 }
 
 const seconds = (Date.now() - started.getTime()) / 1000;
-process.stdout.write(`${textReport(results, socket)}\n\n[bench] ${Math.round(seconds)} s\n`);
+process.stdout.write(`${textReport(results, socket, routes)}\n\n[bench] ${Math.round(seconds)} s\n`);
 
 if (write) {
   const machine = { ...(machineAtStart ?? machineInfo()), load: { ...load, end: loadavg()[0] ?? 0 } };
   const argv = process.argv.slice(2);
-  writeFileSync(join(ROOT, 'BENCHMARKS.md'), markdownReport({ results, socket, machine, argv, rounds, quick, started, seconds, socketCommand }));
+  writeFileSync(join(ROOT, 'BENCHMARKS.md'), markdownReport({ results, socket, routes, machine, argv, rounds, quick, started, seconds, socketCommand }));
   writeFileSync(join(ROOT, 'bench/chart.svg'), chartSvg(results, socket, `${machine.cpu}, ${machine.cores} cores, Node ${machine.node}, ${started.toISOString().slice(0, 10)}, ${rounds} round${rounds === 1 ? '' : 's'}`));
   process.stderr.write('[bench] wrote BENCHMARKS.md and bench/chart.svg\n');
 }

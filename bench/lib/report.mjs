@@ -76,6 +76,31 @@ export function benchTable(br) {
   return { headers, rows };
 }
 
+/**
+ * The route-matching table (bench/routes/route-match.mjs): ns per request for each kind, and what
+ * one hostile path costs each engine. @param {any} rr
+ */
+export function routeTables(rr) {
+  if (rr.error || !rr.nsPerRequest) return [{ headers: ['route matching microbenchmark'], rows: [[`failed: ${rr.error ?? 'no result'}`]] }];
+  const labels = {
+    'prefix-route-table': `${rr.routes} prefix routes (route table)`,
+    're2-route-table': `${rr.routes} safe_regex routes (route table, RE2)`,
+    'js-regexp-patterns': `the same ${rr.routes} patterns, JavaScript RegExp (the engine before)`,
+  };
+  const rows = Object.entries(labels).map(([kind, label]) => [label, fmtRange(summarize(rr.nsPerRequest[kind] ?? []), 0)]);
+  const h = rr.hostile;
+  return [
+    { headers: ['request hitting the last route', 'ns per request'], rows },
+    {
+      headers: ['hostile path against "/(a+)+b"', 'RE2 (now)', 'JavaScript RegExp (before)'],
+      rows: [
+        ['"/" + 30 x "a" + "c" (32 bytes)', `${fmt(h.re2Path32Ms, 2)} ms`, `~${fmt(h.regexpPath32MsExtrapolated / 1000, 0)} s (measured ${fmt(h.regexpPath22Ms, 0)} ms at 20 "a"s, x2 per "a")`],
+        ['"/" + 64 Ki x "a" + "c"', `${fmt(h.re2Path64KiBMs, 2)} ms`, 'never finishes'],
+      ],
+    },
+  ];
+}
+
 /** The socket pair tables: bulk per write size, ping-pong per kind. @param {SocketResult} sr */
 export function socketTables(sr) {
   if (sr.error || !sr.bulk || !sr.pingPongUs) return [{ headers: ['socket pair microbenchmark'], rows: [[`failed: ${sr.error ?? 'no result'}`]] }];
@@ -189,11 +214,15 @@ export function markdownTable(t) {
 }
 
 /** The summary printed at the end of a run. */
-export function textReport(/** @type {BenchResult[]} */ results, /** @type {SocketResult | undefined} */ socket) {
+export function textReport(/** @type {BenchResult[]} */ results, /** @type {SocketResult | undefined} */ socket, /** @type {any} */ routes = undefined) {
   const parts = [];
   if (socket) {
     parts.push('\n## User-space socket pair (in one Node process)');
     for (const t of socketTables(socket)) parts.push(textTable(t), '');
+  }
+  if (routes) {
+    parts.push('\n## Route matching with regex routes (in one Node process)');
+    for (const t of routeTables(routes)) parts.push(textTable(t), '');
   }
   for (const br of results) parts.push(`\n## ${br.bench.title}`, textTable(benchTable(br)));
   const targets = evaluateTargets(results, socket).filter((t) => t.measured !== 'not in this run');
@@ -335,6 +364,17 @@ export function markdownReport(o) {
       '',
     );
     for (const t of socketTables(socket)) L.push(markdownTable(t), '');
+  }
+
+  if (o.routes) {
+    L.push('## Route matching with regex routes (issue #13)', '');
+    L.push(
+      'One Node process (`node bench/routes/route-match.mjs`): route tables compiled by @il/http-connect from a config, matched ' +
+        'against a request that reaches the last route. safe_regex is RE2 (re2js, linear time); the JavaScript RegExp row runs ' +
+        'the same patterns with the backtracking engine il used before, on its own.',
+      '',
+    );
+    for (const t of routeTables(o.routes)) L.push(markdownTable(t), '');
   }
 
   for (const br of results) {

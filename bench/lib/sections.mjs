@@ -14,6 +14,8 @@ export const SECTIONS = {
       peers: ['node-pipe'],
     },
   ],
+  // In-process microbenchmark (bench/routes/route-match.mjs), run by run.mjs itself.
+  routes: [],
   tcp: [
     {
       id: 'tcp',
@@ -79,7 +81,7 @@ export const SECTIONS = {
   ],
 };
 
-export const SECTION_NAMES = ['socket', 'tcp', 'internal', 'tunnel', 'http1', 'http2'];
+export const SECTION_NAMES = ['socket', 'routes', 'tcp', 'internal', 'tunnel', 'http1', 'http2'];
 
 /**
  * A target from the issues. `ratio`: median over rounds of subject/peer (same round) >= min.

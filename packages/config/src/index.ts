@@ -6,6 +6,7 @@ export { loadConfig, loadConfigFile } from './load.js';
 export { ConfigError, formatIssue } from './issues.js';
 export { Duration } from './duration.js';
 export { dump } from './dump.js';
+export { compileRe2, re2Problem, type Re2 } from './regex.js';
 export { toJsonSchema } from './json-schema.js';
 export { addressString } from './address-string.js';
 export { HTTP_PROTOCOL_OPTIONS_KEY, HTTP2_DEFAULTS } from './constants.js';

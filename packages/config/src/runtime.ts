@@ -8,6 +8,7 @@ export { Duration } from './duration.js';
 export { addressString } from './address-string.js';
 export { HTTP_PROTOCOL_OPTIONS_KEY, HTTP2_DEFAULTS } from './constants.js';
 export { dump } from './dump.js';
+export { compileRe2, re2Problem, type Re2 } from './regex.js';
 export { ConfigError, formatIssue } from './issues.js';
 export { encodeBootstrap, decodeBootstrap } from './transfer.js';
 export type * from './types.js';

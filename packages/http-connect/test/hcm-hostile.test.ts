@@ -211,3 +211,40 @@ describe('hostile HTTP/2 input', () => {
     await stillServing();
   });
 });
+
+describe('safe_regex runs in linear time (RE2, as Envoy)', () => {
+  // "(a+)+b" against "aaaa…c" is the classic catastrophic backtracking case: a backtracking engine
+  // tries 2^n splits before it fails (49 s for 30 "a"s with JavaScript's RegExp), freezing the
+  // process. RE2 fails it in one pass.
+  const routes = `- match: { safe_regex: { regex: "/(a+)+b" } }
+  direct_response: { status: 200, body: { inline_string: "regex route" } }
+- match: { prefix: "/", headers: [{ name: x-probe, string_match: { safe_regex: { regex: "(x+x+)+y" } } }] }
+  direct_response: { status: 201, body: { inline_string: "header route" } }
+- match: { prefix: "/" }
+  direct_response: { status: 404, body: { inline_string: "fallback" } }`;
+
+  it('a 32-byte and a 64 KiB pathological path, and a pathological header, get the fallback at once while a normal request is served', async () => {
+    const regexProxy = await startProxy(hcmConfig({ hcm: 'max_request_headers_kb: 96', routes }), { remap: false });
+    finish.push(() => regexProxy.close());
+    const regexPort = regexProxy.listenerPort('http');
+    const evil = `/${'a'.repeat(30)}c`;
+    const huge = `/${'a'.repeat(64 * 1024)}c`;
+    // All at once, bounded well below the 49 s the first alone took with a backtracking engine.
+    const [short, long, header, normal] = await within(
+      Promise.all([
+        request('HTTP1', regexPort, { path: evil }),
+        request('HTTP1', regexPort, { path: huge }),
+        request('HTTP1', regexPort, { path: '/', headers: { 'x-probe': `${'x'.repeat(40)}z` } }),
+        request('HTTP2', regexPort, { path: '/aaab' }),
+      ]),
+      5000,
+      'the four requests',
+    );
+    expect([short.status, short.body.toString()]).toEqual([404, 'fallback']);
+    expect([long.status, long.body.toString()]).toEqual([404, 'fallback']);
+    expect([header.status, header.body.toString()]).toEqual([404, 'fallback']);
+    expect([normal.status, normal.body.toString()]).toEqual([200, 'regex route']);
+    // The same matchers still match what they should.
+    expect((await request('HTTP1', regexPort, { path: '/', headers: { 'x-probe': 'xxxy' } })).status).toBe(201);
+  });
+});

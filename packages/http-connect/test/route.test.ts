@@ -255,6 +255,23 @@ describe('route matching', () => {
     expect(match(get('/ITEMS/42'))).toBeUndefined();
   });
 
+  it('safe_regex is RE2: linear time on the inputs that make a backtracking engine explode, and RE2 syntax ((?i), \\pL)', () => {
+    const match = firstMatch({ evil: '{ safe_regex: { regex: "/(a+)+b" } }', fold: '{ safe_regex: { regex: "(?i)/Caps/\\\\pL+" } }' });
+    expect(match(get('/aaab'))).toBe('evil');
+    expect(match(get('/caps/Ünïcode'))).toBe('fold');
+    // Each is the best of five runs, so a busy machine does not decide it; a backtracking engine
+    // takes 49 s on the first (2^30 paths) and does not finish the second.
+    for (const path of [`/${'a'.repeat(30)}c`, `/${'a'.repeat(64 * 1024)}c`]) {
+      let best = Infinity;
+      for (let run = 0; run < 5; run++) {
+        const started = performance.now();
+        expect(match(get(path))).toBeUndefined();
+        best = Math.min(best, performance.now() - started);
+      }
+      expect(best).toBeLessThan(10);
+    }
+  });
+
   it('path_separated_prefix: the prefix as whole path segments', () => {
     const match = firstMatch({ api: '{ path_separated_prefix: /api }' });
     expect(match(get('/api'))).toBe('api');

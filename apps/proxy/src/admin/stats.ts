@@ -6,6 +6,7 @@
  * half of each quantile pair is `nan` in text and `null` in JSON, as Envoy shows an interval
  * with no samples.
  */
+import { compileRe2, type Re2 } from '@il/config/runtime';
 import type { Counter, Gauge, Histogram, Store } from '@il/core';
 
 export type StatsType = 'All' | 'Counters' | 'Gauges' | 'Histograms' | 'TextReadouts';
@@ -13,7 +14,8 @@ export type StatsFormat = 'text' | 'json' | 'prometheus';
 
 export interface StatsParams {
   readonly usedOnly: boolean;
-  readonly filter: RegExp | undefined;
+  /** Envoy's filter is an RE2 partial match on the stat name. */
+  readonly filter: Re2 | undefined;
   readonly type: StatsType;
   readonly format: StatsFormat;
   readonly pretty: boolean;
@@ -23,12 +25,11 @@ const TYPES: readonly StatsType[] = ['All', 'Counters', 'Gauges', 'Histograms', 
 
 /** Parses `/stats` and `/stats/prometheus` query parameters; an error is the 400 body. */
 export function parseStatsParams(query: URLSearchParams, defaultFormat: StatsFormat = 'text'): StatsParams | { error: string } {
-  let filter: RegExp | undefined;
+  let filter: Re2 | undefined;
   const filterText = query.get('filter');
   if (filterText !== null && filterText !== '') {
     try {
-      // 'u' keeps the syntax close to RE2's: no legacy escapes, code points rather than UTF-16 halves.
-      filter = new RegExp(filterText, 'u');
+      filter = compileRe2(filterText);
     } catch (error) {
       return { error: `Invalid regex: ${error instanceof Error ? error.message : String(error)}\n` };
     }
@@ -49,7 +50,7 @@ export function parseStatsParams(query: URLSearchParams, defaultFormat: StatsFor
 }
 
 export function shows(stat: { name: string; used: boolean }, params: Pick<StatsParams, 'usedOnly' | 'filter'>): boolean {
-  return (!params.usedOnly || stat.used) && (params.filter === undefined || params.filter.test(stat.name));
+  return (!params.usedOnly || stat.used) && (params.filter === undefined || params.filter.partialMatch(stat.name));
 }
 
 interface Selected {

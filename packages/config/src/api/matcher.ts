@@ -1,19 +1,12 @@
 /** envoy.type.matcher.v3: string and regex matchers. */
 import * as z from 'zod';
+import { re2Problem } from '../regex.js';
 import { empty, message, nonEmptyString, requiredOneof, unsupported } from '../schema/proto.js';
 
-/**
- * The JavaScript compile of an Envoy (RE2) regex, or why it does not compile. The runtime matches
- * with `new RegExp(regex)`, so this is the check that counts here; RE2-only syntax is refused.
- */
+/** Why an Envoy regex does not compile as RE2 (the engine the runtime matches with), or undefined. */
 export function regexProblem(regex: string): string | undefined {
-  try {
-    new RegExp(regex);
-    return undefined;
-  } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
-    return `invalid regex ${JSON.stringify(regex)}: it does not compile as a JavaScript RegExp (${reason})`;
-  }
+  const problem = re2Problem(regex);
+  return problem === undefined ? undefined : `invalid regex ${JSON.stringify(regex)}: ${problem}`;
 }
 
 export const regexMatcher = message(

@@ -7,7 +7,7 @@
 import type { RouteMatch } from '@il/config/runtime';
 import { RouteConfigError } from './errors.js';
 import { pathWithoutQuery, type RequestView } from './request-view.js';
-import { compileFullMatch } from './string-matcher.js';
+import { compileRegex } from './string-matcher.js';
 
 export interface PathMatch {
   /** connect_matcher: considered for requests without :path. */
@@ -49,10 +49,10 @@ export function compilePathMatch(match: RouteMatch, path: string): PathMatch {
     };
   }
   if (match.safe_regex !== undefined) {
-    const regex = compileFullMatch(match.safe_regex.regex, `${path}.safe_regex.regex`);
+    const regex = compileRegex(match.safe_regex.regex, `${path}.safe_regex.regex`);
     return {
       pathless: false,
-      matches: (view) => view.pathOnly !== undefined && regex.test(view.pathOnly),
+      matches: (view) => view.pathOnly !== undefined && regex.fullMatch(view.pathOnly),
       matchedLength: wholePathLength,
     };
   }

@@ -1,39 +1,25 @@
 /**
- * envoy.type.matcher.v3 StringMatcher and RegexMatcher at run time. Envoy's regexes are RE2; here
- * they are JavaScript RegExps (the same engine @il/config validates them with), and a regex match is
- * always a full match, as RE2::FullMatch is.
+ * envoy.type.matcher.v3 StringMatcher and RegexMatcher at run time. Envoy's regexes are RE2, and so
+ * are these (@il/config's compileRe2: linear time, the engine the config was validated with); a regex
+ * match is always a full match, as RE2::FullMatch is.
  */
-import type { RegexMatcher, StringMatcher } from '@il/config/runtime';
+import { compileRe2, type Re2, type RegexMatcher, type StringMatcher } from '@il/config/runtime';
 import { RouteConfigError } from './errors.js';
 
 export type StringMatch = (value: string) => boolean;
 
-function regexError(pattern: string, error: unknown): string {
-  return `Invalid regex '${pattern}': ${error instanceof Error ? error.message : String(error)}`;
-}
-
-/** A RegExp that matches a whole string against `pattern`. */
-export function compileFullMatch(pattern: string, path: string): RegExp {
+/** `pattern` compiled as RE2; a pattern RE2 refuses is a RouteConfigError at `path`. */
+export function compileRegex(pattern: string, path: string): Re2 {
   try {
-    new RegExp(pattern);
-    return new RegExp(`^(?:${pattern})$`);
+    return compileRe2(pattern);
   } catch (error) {
-    throw new RouteConfigError(path, regexError(pattern, error));
-  }
-}
-
-/** A global RegExp for `pattern`, for regex_rewrite. */
-export function compileGlobal(pattern: string, path: string): RegExp {
-  try {
-    return new RegExp(pattern, 'g');
-  } catch (error) {
-    throw new RouteConfigError(path, regexError(pattern, error));
+    throw new RouteConfigError(path, `Invalid regex '${pattern}': ${error instanceof Error ? error.message : String(error)}`);
   }
 }
 
 export function compileRegexMatcher(matcher: RegexMatcher, path: string): StringMatch {
-  const regex = compileFullMatch(matcher.regex, `${path}.regex`);
-  return (value) => regex.test(value);
+  const regex = compileRegex(matcher.regex, `${path}.regex`);
+  return (value) => regex.fullMatch(value);
 }
 
 export function compileStringMatcher(matcher: StringMatcher, path: string): StringMatch {
@@ -71,8 +57,8 @@ export function compileStringMatcher(matcher: StringMatcher, path: string): Stri
  * backslash) compiled to a JavaScript replacer. Every match is replaced, as RE2::GlobalReplace does.
  */
 export function compileRegexRewrite(pattern: string, substitution: string, path: string): (input: string) => string {
-  const regex = compileGlobal(pattern, `${path}.pattern.regex`);
-  const groups = (new RegExp(`${pattern}|`).exec('')?.length ?? 1) - 1;
+  const regex = compileRegex(pattern, `${path}.pattern.regex`);
+  const groups = regex.groupCount;
   const parts: Array<string | number> = [];
   let literal = '';
   for (let i = 0; i < substitution.length; i++) {
@@ -101,12 +87,12 @@ export function compileRegexRewrite(pattern: string, substitution: string, path:
   if (literal !== '') parts.push(literal);
   if (parts.every((part) => typeof part === 'string')) {
     const text = parts.join('');
-    return (input) => input.replace(regex, () => text);
+    return (input) => regex.replaceAll(input, () => text);
   }
   return (input) =>
-    input.replace(regex, (...args: unknown[]) => {
+    regex.replaceAll(input, (matched) => {
       let out = '';
-      for (const part of parts) out += typeof part === 'string' ? part : ((args[part] as string | undefined) ?? '');
+      for (const part of parts) out += typeof part === 'string' ? part : (matched[part] ?? '');
       return out;
     });
 }
