@@ -1,4 +1,6 @@
 #!/usr/bin/env node
+// First: SIGUSR1 must never open Node's inspector, not even while the config loads.
+import { answerSignals } from './server/process-signals.js';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { ConfigError } from '@il/config/runtime';
@@ -88,9 +90,16 @@ async function main(argv: string[]): Promise<number> {
   };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
-  // One connection's bug must not take the process, and every other connection, down with it.
-  process.on('uncaughtException', (error) => log.error(`uncaught exception (the process keeps serving): ${error.stack ?? String(error)}`));
-  process.on('unhandledRejection', (reason) => log.error(`unhandled rejection (the process keeps serving): ${String(reason)}`));
+  answerSignals({ log, reopenLogs: () => server.reopenLogs() });
+  // As Envoy crashes on a bug (its signal handler logs the backtrace at critical first), so does
+  // il-proxy: the state after an uncaught exception is unknown, and a supervisor restarts a clean
+  // process. Keeping on serving would hide the bug and may serve from broken state.
+  const crash = (what: string, error: unknown): void => {
+    log.fatal(`${what}, exiting: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    exit(70);
+  };
+  process.on('uncaughtException', (error) => crash('uncaught exception', error));
+  process.on('unhandledRejection', (reason) => crash('unhandled promise rejection', reason));
 
   if (demo) {
     const admin = server.admin === undefined ? '' : `\n  admin:    http://${server.admin.address}/`;

@@ -1,8 +1,9 @@
-import { mkdtempSync, readFileSync, renameSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, renameSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compileLogFormat, createLogging, DEFAULT_LOG_FORMAT, type LogRecord } from '../src/logging/index.js';
+import { waitFor } from '../../../test-support/wait.js';
 import { startFake, type Running } from './admin-helpers.js';
 
 const LINE = /^\[\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}\]\[(\w+)\]\[(\w+)\] (.*)\n$/;
@@ -76,24 +77,25 @@ describe('logging', () => {
     expect(compileLogFormat('%P %t')(record)).toBe(`${process.pid} ${process.pid}`);
   });
 
-  it('writes a --log-path file asynchronously, flushes it synchronously, and reopens it after rotation', () => {
+  it('writes a --log-path file asynchronously, flushes it synchronously, and reopens it after rotation', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'il-log-'));
     const path = join(dir, 'il.log');
     const logging = createLogging({ path });
+    const contents = (): string => (existsSync(path) ? readFileSync(path, 'utf8') : '');
     logging.logger('main').info('first');
-    logging.flushSync();
-    // sonic-boom opens the file asynchronously: until it is open, lines wait in its buffer.
-    return new Promise<void>((resolve) => setTimeout(resolve, 50)).then(() => {
-      logging.flushSync();
-      expect(readFileSync(path, 'utf8')).toMatch(/\[info\]\[main\] first\n$/);
-      renameSync(path, join(dir, 'il.log.1'));
-      logging.reopen();
-      return new Promise<void>((resolve) => setTimeout(resolve, 50)).then(() => {
-        logging.logger('main').info('second');
-        logging.close();
-        expect(readFileSync(path, 'utf8')).toMatch(/^\[[^\n]*\]\[info\]\[main\] second\n$/);
-      });
-    });
+    // sonic-boom opens the file asynchronously: until it is open, lines wait in its buffer and
+    // flushSync() has nothing to write. Each poll flushes and looks again.
+    await waitFor(() => (logging.flushSync(), /\[info\]\[main\] first\n$/.test(contents())), 10_000, 'the first line in the log file');
+    renameSync(path, join(dir, 'il.log.1'));
+    logging.reopen();
+    // The reopen waits for a write in flight, then creates the file again; lines logged meanwhile
+    // still go to the old one, as with any rotation.
+    await waitFor(() => existsSync(path), 10_000, 'the log file to be reopened');
+    logging.logger('main').info('second');
+    await waitFor(() => (logging.flushSync(), contents().includes('second')), 10_000, 'the second line in the reopened file');
+    logging.close();
+    expect(contents()).toMatch(/^\[[^\n]*\]\[info\]\[main\] second\n$/);
+    expect(readFileSync(join(dir, 'il.log.1'), 'utf8')).toMatch(/\[info\]\[main\] first\n$/);
   });
 });
 

@@ -25,9 +25,9 @@ export function requireBuild(): void {
   if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: build first (pnpm build; npm test builds before testing)`);
 }
 
-export function runIlProxy(args: readonly string[], options: { cwd?: string } = {}): IlProxyProcess {
+export function runIlProxy(args: readonly string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): IlProxyProcess {
   requireBuild();
-  const child = spawn(LAUNCHER, [...args], { cwd: options.cwd ?? process.cwd(), stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(LAUNCHER, [...args], { cwd: options.cwd ?? process.cwd(), stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...options.env } });
   let out = '';
   let err = '';
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));
@@ -71,10 +71,10 @@ export async function writeConfig(text: string, options: { remap?: boolean; port
 export async function serve(
   text: string,
   extraArgs: readonly string[] = [],
-  options: { ports?: Map<number, number> } = {},
+  options: { ports?: Map<number, number>; env?: NodeJS.ProcessEnv } = {},
 ): Promise<{ proxy: IlProxyProcess; ports: Map<number, number>; dir: string; cleanup: () => Promise<void> }> {
   const config = await writeConfig(text, options.ports === undefined ? {} : { ports: options.ports });
-  const proxy = runIlProxy(['-c', config.path, ...extraArgs]);
+  const proxy = runIlProxy(['-c', config.path, ...extraArgs], options.env === undefined ? {} : { env: options.env });
   await proxy.waitForOutput(/starting main dispatch loop/);
   return {
     proxy,

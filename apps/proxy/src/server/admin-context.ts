@@ -10,6 +10,7 @@ export interface ServerControls {
   readonly startedAt: number;
   drainListeners(options: { graceful: boolean; inboundOnly: boolean }): Promise<void>;
   quit(): void;
+  reopenLogs(): void;
 }
 
 /** The admin interface's view of a running server. */
@@ -56,10 +57,7 @@ export function adminContext(bootstrap: Bootstrap, runtime: Runtime, logging: Lo
     },
     drainListeners: (drainOptions) => controls.drainListeners(drainOptions),
     quit: () => controls.quit(),
-    reopenLogs: () => {
-      void runtime.accessLogFiles.reopen();
-      logging.reopen();
-    },
+    reopenLogs: () => controls.reopenLogs(),
   };
 }
 

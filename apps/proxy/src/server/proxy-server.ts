@@ -66,6 +66,7 @@ export class ProxyServer {
         startedAt: this.startedAt,
         drainListeners: (o) => this.#drainListeners(o.graceful),
         quit: () => void this.stop(0).then(() => this.onQuit(0)),
+        reopenLogs: () => this.reopenLogs(),
       });
       this.#admin = await startAdmin(context, address, this.logging.logger('admin'), {
         ...(this.options.adminAddressPath === undefined ? {} : { addressPath: this.options.adminAddressPath }),
@@ -97,6 +98,12 @@ export class ProxyServer {
       this.#log.info('exiting');
     })();
     return this.#stopping;
+  }
+
+  /** Access logs and --log-path are reopened (admin /reopen_logs, SIGUSR1), for log rotation. */
+  reopenLogs(): void {
+    void this.runtime.accessLogFiles.reopen();
+    this.logging.reopen();
   }
 
   /** Admin /drain_listeners: listeners stop accepting; with `graceful`, after the drain time. */
