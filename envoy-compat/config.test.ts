@@ -68,7 +68,7 @@ describe('what they mean', () => {
     const { bootstrap } = load('encapsulate_in_http2_connect.yaml');
     const cluster = bootstrap.static_resources.clusters.find((c) => c.name === 'cluster_0');
     const http2 = cluster?.typed_extension_protocol_options?.[HTTP_PROTOCOL_OPTIONS_KEY]?.explicit_http_config?.http2_protocol_options;
-    expect(http2).toMatchObject({ max_concurrent_streams: 2147483647, initial_stream_window_size: 268435456, allow_connect: false });
+    expect(http2).toMatchObject({ max_concurrent_streams: 1024, initial_stream_window_size: 16777216, allow_connect: false });
     const proxy = firstFilter(bootstrap);
     if (!('tunneling_config' in proxy)) throw new Error('expected a TcpProxy');
     expect(proxy.tunneling_config).toMatchObject({ hostname: 'host.com:443', use_post: false });

@@ -73,7 +73,8 @@ async function main(argv: string[]): Promise<number> {
   } catch (error) {
     log.fatal((error as Error).message);
     logging.flushSync();
-    process.stderr.write(`${(error as Error).message}\n`);
+    // The log is on stderr unless --log-path sends it to a file: then stderr says it once too.
+    if (options.logPath !== undefined) process.stderr.write(`${(error as Error).message}\n`);
     return 1;
   }
 

@@ -277,6 +277,59 @@ describe('runValidate', () => {
     expect(broken.output).toMatch(/^--config-yaml:2:3: admin\.nonsense: unknown field\b/m);
   });
 
+  it('catches what start-up would refuse: unknown %OPERATOR%s in an access log, a tunneling hostname and request_headers_to_add, each with file:line:col and path', () => {
+    const filters = (typed: string): string => `    - filters:\n      - name: f\n        typed_config:\n${typed.replace(/^/gm, '          ')}\n`;
+    const path = file(
+      'start-time.yaml',
+      [
+        'static_resources:',
+        '  listeners:',
+        '  - name: tcp',
+        '    address: { socket_address: { address: 127.0.0.1, port_value: 10000 } }',
+        '    filter_chains:',
+        filters(
+          [
+            '"@type": type.googleapis.com/envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy',
+            'stat_prefix: t',
+            'cluster: c',
+            'tunneling_config: { hostname: "%NOT_AN_OPERATOR%:443" }',
+            'access_log:',
+            '- name: log',
+            '  typed_config:',
+            '    "@type": type.googleapis.com/envoy.extensions.access_loggers.stream.v3.StdoutAccessLog',
+            '    log_format: { text_format_source: { inline_string: "%ALSO_NOT%" } }',
+          ].join('\n'),
+        ).trimEnd(),
+        '  - name: http',
+        '    address: { socket_address: { address: 127.0.0.1, port_value: 10001 } }',
+        '    filter_chains:',
+        filters(
+          [
+            '"@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager',
+            'stat_prefix: h',
+            'http_filters: [{ name: r, typed_config: { "@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router } }]',
+            'route_config:',
+            '  request_headers_to_add: [{ header: { key: x-a, value: "%NOR_THIS%" } }]',
+            '  virtual_hosts: [{ name: v, domains: ["*"], routes: [{ match: { prefix: / }, direct_response: { status: 200 } }] }]',
+          ].join('\n'),
+        ).trimEnd(),
+        '  clusters:',
+        '  - { name: c, load_assignment: { cluster_name: c, endpoints: [] } }',
+      ].join('\n'),
+    );
+    const result = runValidate(parsed(['--mode', 'validate', '-c', path]).options);
+    expect(result.exitCode).toBe(1);
+    const lines = result.output.trimEnd().split('\n');
+    expect(lines[0]).toBe(`error initializing configuration '${path}': 3 issues`);
+    const tcp = 'static_resources.listeners[0].filter_chains[0].filters[0].typed_config';
+    const http = 'static_resources.listeners[1].filter_chains[0].filters[0].typed_config';
+    expect(lines.slice(1)).toEqual([
+      `${path}:12:41: ${tcp}.tunneling_config.hostname: Not supported field in StreamInfo: NOT_AN_OPERATOR (at position 0)`,
+      `${path}:16:15: ${tcp}.access_log[0].typed_config: Not supported field in StreamInfo: ALSO_NOT (at position 0)`,
+      `${path}:28:67: ${http}.route_config.request_headers_to_add[0].header.value: Not supported field in StreamInfo: NOR_THIS (at position 0)`,
+    ]);
+  });
+
   it('validates --config-yaml alone', () => {
     const result = runValidate(parsed(['--mode', 'validate', '--config-yaml', 'admin:\n  address:\n    socket_address: { address: 127.0.0.1, port_value: 9901 }\n']).options);
     expect(result).toEqual({ exitCode: 0, output: "configuration '--config-yaml' OK\n" });

@@ -15,7 +15,7 @@ import type { Located, PlainProblem, Position } from './source/located.js';
 import { mergeFrom } from './source/merge.js';
 import { parseText } from './source/parse-text.js';
 import type { TextProblem } from './source/parse-text.js';
-import { formatPath, isUnder } from './source/path.js';
+import { formatPath, isUnder, parsePath } from './source/path.js';
 import type { FieldPath } from './source/path.js';
 
 /** Config text (a file's contents, or `--config-yaml`), or a value already parsed. */
@@ -26,6 +26,12 @@ export type ConfigSource =
 export interface LoadOptions {
   /** Envoy's --allow-unknown-static-fields: unknown fields become warnings instead of issues. */
   readonly allowUnknownFields?: boolean;
+  /**
+   * Checks of a valid bootstrap by the code that will run it (each filter compiling its format
+   * strings, route tables...), so that whatever would fail at start-up is a config issue here,
+   * located like any other. `path` is a field path as formatPath writes it.
+   */
+  readonly check?: ((bootstrap: Bootstrap) => Iterable<{ readonly path: string; readonly message: string }>) | undefined;
 }
 
 export interface LoadedConfig {
@@ -111,6 +117,13 @@ function load(sources: readonly ConfigSource[], options: LoadOptions): LoadedCon
   } else {
     for (const finding of checkCrossReferences(parsed.data)) add('issue', finding.path, finding.message, locate(prepared.value, finding.path));
     for (const finding of advise(parsed.data)) add('warning', finding.path, finding.message, locate(prepared.value, finding.path));
+    // The runtime's own checks, only on a config that is otherwise valid (they assume its shape).
+    if (issues.length === 0 && options.check !== undefined) {
+      for (const finding of options.check(parsed.data)) {
+        const path = parsePath(finding.path);
+        add('issue', path, finding.message, locate(prepared.value, path));
+      }
+    }
   }
   if (issues.length > 0 || !parsed.success) {
     if (issues.length === 0) add('issue', [], 'the config is invalid', {});

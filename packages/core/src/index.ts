@@ -66,6 +66,7 @@ export { selectFilterChain, type MatchInput } from './network/filter-chain-match
 export type {
   NetworkFilterFactory,
   NetworkFilterFactoryContext,
+  ConfigFinding,
   ConnectionHandler,
   DownstreamConnection,
   ListenerInfo,
@@ -82,7 +83,8 @@ export {
 } from './formatter/formatter.js';
 export { type FormatContext } from './formatter/operators.js';
 export { FormatError, type FormatErrorDetails } from './formatter/format-error.js';
-export { createAccessLoggers, type AccessLogger, type CreateAccessLoggersOptions } from './access-log/access-loggers.js';
+export { createAccessLoggers, validateAccessLogs, type AccessLogger, type CreateAccessLoggersOptions } from './access-log/access-loggers.js';
+export { validateNetworkFilters } from './network/filter-validation.js';
 export { AccessLogFileManager, AccessLogFile, type AccessLogFileManagerOptions } from './access-log/file-manager.js';
 export { Runtime, type RuntimeOptions } from './runtime.js';
 export {

@@ -3,11 +3,13 @@ import {
   DEFAULT_HTTP_ACCESS_LOG_FORMAT,
   createAccessLoggers,
   tcpUpstreamConnector,
+  validateAccessLogs,
+  type ConfigFinding,
   type NetworkFilterFactory,
   type NetworkFilterFactoryContext,
   type UpstreamConnector,
 } from '@il/core';
-import { createTunnelConnector } from '@il/http-connect';
+import { createTunnelConnector, validateTunnelingConfig } from '@il/http-connect';
 import { RouteSelector } from './route.js';
 import { TcpProxySession, type TcpProxySettings } from './tcp-proxy-session.js';
 import { TcpProxyStats } from './tcp-proxy-stats.js';
@@ -55,6 +57,13 @@ export function compileTcpProxy(config: TcpProxy, context: NetworkFilterFactoryC
   };
 }
 
+/** What compileTcpProxy would refuse (access log formats, tunneling format strings), with paths under the TcpProxy config. */
+export function validateTcpProxy(config: TcpProxy): ConfigFinding[] {
+  const findings = validateAccessLogs(config.access_log, DEFAULT_HTTP_ACCESS_LOG_FORMAT);
+  if (config.tunneling_config !== undefined) findings.push(...validateTunnelingConfig(config.tunneling_config));
+  return findings;
+}
+
 /** The TcpProxy network filter factory (`envoy.filters.network.tcp_proxy`). */
 export function tcpProxyFactory(options: TcpProxyFactoryOptions = {}): NetworkFilterFactory<TcpProxy> {
   return {
@@ -63,5 +72,6 @@ export function tcpProxyFactory(options: TcpProxyFactoryOptions = {}): NetworkFi
       const settings = compileTcpProxy(config, context, options);
       return (connection) => new TcpProxySession(settings, connection).start();
     },
+    validate: validateTcpProxy,
   };
 }

@@ -1,5 +1,7 @@
 /** `--mode validate`, and the one way both modes load the config the command line names. */
-import { ConfigError, formatIssue, loadConfig, loadConfigFile, type LoadedConfig } from '@il/config';
+import { ConfigError, formatIssue, loadConfig, loadConfigFile, type Bootstrap, type LoadedConfig } from '@il/config';
+import { validateNetworkFilters } from '@il/core';
+import { networkFilterFactories } from '../server/filter-factories.js';
 import type { CliOptions } from './options.js';
 
 type ConfigOptions = Pick<CliOptions, 'configPath' | 'configYaml' | 'allowUnknownStaticFields'>;
@@ -14,7 +16,12 @@ export function configName(options: ConfigOptions): string {
  * Throws ConfigError listing every issue.
  */
 export function loadFromOptions(options: ConfigOptions): LoadedConfig {
-  const loadOptions = { allowUnknownFields: options.allowUnknownStaticFields };
+  // What the filters would refuse when they are built is a config issue too, with its place.
+  const factories = networkFilterFactories();
+  const loadOptions = {
+    allowUnknownFields: options.allowUnknownStaticFields,
+    check: (bootstrap: Bootstrap) => validateNetworkFilters(bootstrap, factories),
+  };
   if (options.configPath !== undefined) {
     return loadConfigFile(options.configPath, {
       ...loadOptions,

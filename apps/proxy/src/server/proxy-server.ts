@@ -1,16 +1,10 @@
 import type { Bootstrap } from '@il/config/runtime';
-import { Runtime, type ComponentLog, type NetworkFilterFactory } from '@il/core';
-import { httpConnectionManagerFactory } from '@il/http-connect';
-import { tcpProxyFactory } from '@il/tcp-proxy';
+import { Runtime, type ComponentLog } from '@il/core';
 import { startAdmin, type AdminServer, type ServerState } from '../admin/index.js';
 import type { CliOptions } from '../cli/options.js';
 import type { Log, Logging } from '../logging/index.js';
 import { adminContext } from './admin-context.js';
-
-/** Every network filter il-proxy can run, by config type URL. */
-export function networkFilterFactories(): NetworkFilterFactory[] {
-  return [tcpProxyFactory(), httpConnectionManagerFactory()];
-}
+import { networkFilterFactories } from './filter-factories.js';
 
 /** Bridges core's `(level, message)` logs to a component's pino logger. */
 export function componentLog(logging: Logging): (component: string) => ComponentLog {

@@ -2,6 +2,7 @@ import type { AccessLog, FileAccessLog } from '@il/config/runtime';
 import { FormatError } from '../formatter/format-error.js';
 import { compileFormat, compileJsonFormat, compileLogFormat, type Formatter } from '../formatter/formatter.js';
 import type { FormatContext } from '../formatter/operators.js';
+import type { ConfigFinding } from '../network/network-filter.js';
 import { AccessLogFileManager, type AccessLogFile } from './file-manager.js';
 
 /** One configured access log: formats a line per call and hands it to its (buffered) destination. */
@@ -44,6 +45,30 @@ class FormattingLogger implements AccessLogger {
   }
 }
 
+/** The formatter of one configured access log (what `createAccessLoggers` compiles for it). */
+function formatterOf(config: AccessLog, defaultFormat: string): { formatter: Formatter; path: string } {
+  const typed = config.typed_config;
+  if (typed['@type'] === FILE) return { formatter: fileFormatter(typed, defaultFormat), path: typed.path };
+  return { formatter: compileLogFormat(typed.log_format, defaultFormat), path: typed['@type'] === STDOUT ? '/dev/stdout' : '/dev/stderr' };
+}
+
+/**
+ * The format strings of an `access_log` list that do not compile, without opening any file:
+ * `path` is `access_log[i].typed_config`, under whatever holds the list.
+ */
+export function validateAccessLogs(configs: readonly AccessLog[] | undefined, defaultFormat: string): ConfigFinding[] {
+  const findings: ConfigFinding[] = [];
+  (configs ?? []).forEach((config, index) => {
+    try {
+      formatterOf(config, defaultFormat);
+    } catch (error) {
+      if (!(error instanceof FormatError)) throw error;
+      findings.push({ path: `access_log[${index}].typed_config`, message: error.message });
+    }
+  });
+  return findings;
+}
+
 /**
  * Builds the loggers of an `access_log` list: file (`path`, `log_format` or the deprecated
  * `format` / `json_format`), stdout and stderr. Every format is compiled here, so a bad one fails
@@ -52,13 +77,8 @@ class FormattingLogger implements AccessLogger {
 export function createAccessLoggers(configs: readonly AccessLog[] | undefined, options: CreateAccessLoggersOptions): AccessLogger[] {
   if (configs === undefined || configs.length === 0) return [];
   const formatters = configs.map((config, index) => {
-    const typed = config.typed_config;
     try {
-      if (typed['@type'] === FILE) return { formatter: fileFormatter(typed, options.defaultFormat), path: typed.path };
-      return {
-        formatter: compileLogFormat(typed.log_format, options.defaultFormat),
-        path: typed['@type'] === STDOUT ? '/dev/stdout' : '/dev/stderr',
-      };
+      return formatterOf(config, options.defaultFormat);
     } catch (error) {
       throw error instanceof FormatError ? error.within(`access_log[${index}]${config.name === '' ? '' : ` (${config.name})`}`) : error;
     }

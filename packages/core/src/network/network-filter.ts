@@ -45,6 +45,13 @@ export interface NetworkFilterFactoryContext {
   readonly accessLogFiles: AccessLogFileManager;
 }
 
+/** Something in a filter's config that would fail at start-up: `path` is relative to its typed_config. */
+export interface ConfigFinding {
+  /** A field path as @il/config writes them: `route_config.virtual_hosts[0].routes[1].match`. */
+  readonly path: string;
+  readonly message: string;
+}
+
 /**
  * A network filter extension, registered by its config type URL as Envoy registers factories
  * (`type.googleapis.com/envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy`). The config
@@ -53,4 +60,9 @@ export interface NetworkFilterFactoryContext {
 export interface NetworkFilterFactory<C extends NetworkFilterConfig = NetworkFilterConfig> {
   readonly typeUrl: C['@type'];
   create(config: C, context: NetworkFilterFactoryContext): ConnectionHandler;
+  /**
+   * What `create` would refuse in `config` (format strings, route tables...), found without side
+   * effects (no file opened, nothing bound), so that validation catches it with the field's place.
+   */
+  validate?(config: C): readonly ConfigFinding[];
 }

@@ -1,7 +1,7 @@
 import type { HttpConnectionManager } from '@il/config/runtime';
 import type { NetworkFilterFactory } from '@il/core';
 import { HcmCodecs, HcmConnection } from './connection.js';
-import { compileHttpConnectionManager } from './settings.js';
+import { compileHttpConnectionManager, validateHttpConnectionManager } from './settings.js';
 
 export const HTTP_CONNECTION_MANAGER_TYPE_URL =
   'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager';
@@ -19,5 +19,6 @@ export function httpConnectionManagerFactory(): NetworkFilterFactory<HttpConnect
       const codecs = new HcmCodecs(settings);
       return (connection) => new HcmConnection(settings, codecs, connection).start();
     },
+    validate: validateHttpConnectionManager,
   };
 }

@@ -2,13 +2,15 @@ import type { HttpConnectionManager, RouteConfiguration } from '@il/config/runti
 import {
   DEFAULT_HTTP_ACCESS_LOG_FORMAT,
   createAccessLoggers,
+  validateAccessLogs,
   type AccessLogger,
+  type ConfigFinding,
   type ClusterManager,
   type ComponentLog,
   type DrainManager,
   type NetworkFilterFactoryContext,
 } from '@il/core';
-import { compileRouteConfiguration, type RouteTable } from '../route/index.js';
+import { compileRouteConfiguration, RouteConfigError, type RouteTable } from '../route/index.js';
 import { loadUndici, sharedHttp1ConnectionPools, type Http1ConnectionPools } from '../router/http1-pools.js';
 import { sharedHttp2ConnectionPools, type Http2ConnectionPools } from '../upstream/index.js';
 import { http2StallTimeoutMs } from '../codec/http2-defaults.js';
@@ -62,17 +64,41 @@ export interface HcmSettings {
   };
 }
 
+/** The missing route_config's message (il has no RDS). */
+const NO_ROUTE_CONFIG = 'route_config is required (il reads static config only)';
+
+function routeTableOf(config: HttpConnectionManager, routeConfig: RouteConfiguration): RouteTable {
+  return compileRouteConfiguration(routeConfig, {
+    upgradeConfigs: config.upgrade_configs,
+    stripAnyHostPort: config.strip_any_host_port,
+    stripMatchingHostPort: config.strip_matching_host_port,
+  });
+}
+
+/**
+ * What compileHttpConnectionManager would refuse (the route table, the access log formats), found
+ * without building anything, with paths under the HCM config.
+ */
+export function validateHttpConnectionManager(config: HttpConnectionManager): ConfigFinding[] {
+  const findings = validateAccessLogs(config.access_log, DEFAULT_HTTP_ACCESS_LOG_FORMAT);
+  const routeConfig = config.route_config;
+  if (routeConfig === undefined) return [...findings, { path: 'route_config', message: NO_ROUTE_CONFIG }];
+  try {
+    routeTableOf(config, routeConfig);
+  } catch (error) {
+    if (!(error instanceof RouteConfigError)) throw error;
+    findings.push({ path: error.path === '' ? 'route_config' : `route_config.${error.path}`, message: error.reason });
+  }
+  return findings;
+}
+
 /** Compiles an HttpConnectionManager config; throws (with the route error's path) for a route table Envoy refuses. */
 export function compileHttpConnectionManager(config: HttpConnectionManager, context: NetworkFilterFactoryContext): HcmSettings {
   const routeConfig = config.route_config;
-  if (routeConfig === undefined) throw new Error(`http_connection_manager '${config.stat_prefix}': route_config is required (il reads static config only)`);
+  if (routeConfig === undefined) throw new Error(`http_connection_manager '${config.stat_prefix}': ${NO_ROUTE_CONFIG}`);
   let routes: RouteTable;
   try {
-    routes = compileRouteConfiguration(routeConfig, {
-      upgradeConfigs: config.upgrade_configs,
-      stripAnyHostPort: config.strip_any_host_port,
-      stripMatchingHostPort: config.strip_matching_host_port,
-    });
+    routes = routeTableOf(config, routeConfig);
   } catch (error) {
     throw new Error(`http_connection_manager '${config.stat_prefix}': route_config: ${(error as Error).message}`, { cause: error });
   }

@@ -4,6 +4,8 @@ import type { TunnelingConfig } from '@il/config/runtime';
 import {
   compileFormat,
   connectionAddresses,
+  FormatError,
+  type ConfigFinding,
   type ConnectFailure,
   type Formatter,
   type HeaderMap,
@@ -13,6 +15,7 @@ import {
   type UpstreamHandle,
   type UpstreamRequest,
 } from '@il/core';
+import { RouteConfigError } from '../route/errors.js';
 import { HeaderMutations } from '../route/header-mutations.js';
 import { sharedHttp2ConnectionPools } from '../upstream/shared-pools.js';
 import type { Http2ConnectionPools } from '../upstream/http2-connection-pool.js';
@@ -98,13 +101,33 @@ export function createTunnelConnector(config: TunnelingConfig, context: NetworkF
   };
 }
 
+/**
+ * What createTunnelConnector would refuse in a tunneling_config (format strings of `hostname` and
+ * `headers_to_add`), with paths under the TcpProxy config, for validation.
+ */
+export function validateTunnelingConfig(config: TunnelingConfig): ConfigFinding[] {
+  try {
+    compile(config);
+    return [];
+  } catch (error) {
+    if (error instanceof RouteConfigError) return [{ path: error.path, message: error.reason }];
+    throw error;
+  }
+}
+
 function compile(config: TunnelingConfig): CompiledTunneling {
   const headersToAdd = HeaderMutations.compile(config.headers_to_add, [], { add: 'tunneling_config.headers_to_add', remove: 'tunneling_config' });
   const extension = config.request_id_extension;
+  let hostname: Formatter;
+  try {
+    hostname = compileFormat(config.hostname);
+  } catch (error) {
+    throw error instanceof FormatError ? new RouteConfigError('tunneling_config.hostname', error.message) : error;
+  }
   return {
     method: config.use_post ? 'POST' : 'CONNECT',
     postPath: 'post_path' in config ? config.post_path : '/',
-    hostname: compileFormat(config.hostname),
+    hostname,
     headersToAdd,
     requestId: extension === undefined ? undefined : { header: config.request_id_header.toLowerCase(), metadataKey: config.request_id_metadata_key },
     propagateHeaders: config.propagate_response_headers,
