@@ -10,6 +10,8 @@ const PACKAGES: Record<string, string> = {
   squid: 'squid',
   haproxy: 'haproxy',
   python3: 'python3',
+  openssl: 'openssl',
+  nghttpx: 'nghttp2-proxy',
   'python3-h2': 'python3-h2',
 };
 

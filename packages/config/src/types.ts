@@ -25,4 +25,17 @@ export type {
 export type { StringMatcher, RegexMatcher } from './api/matcher.js';
 export type { AccessLog, FileAccessLog, StdoutAccessLog, StderrAccessLog, SubstitutionFormatString } from './api/access-log.js';
 export type { InternalListener, BootstrapExtensionConfig } from './api/internal-listener.js';
-export type { InternalUpstreamTransport, RawBuffer, TransportSocket, ClusterTransportSocket } from './api/transport-socket.js';
+export type { InternalUpstreamTransport, RawBuffer, DownstreamTransportSocket, ClusterTransportSocket, TransportSocketMatch } from './api/transport-socket.js';
+export type {
+  CertificateValidationContext,
+  CommonTlsContext,
+  DownstreamTlsContext,
+  SdsSecretConfig,
+  Secret,
+  SubjectAltNameMatcher,
+  TlsCertificate,
+  TlsInspector,
+  TlsParameters,
+  TlsProtocol,
+  UpstreamTlsContext,
+} from './api/tls.js';

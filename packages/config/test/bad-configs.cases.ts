@@ -200,12 +200,12 @@ export const BAD_CASES: readonly BadCase[] = [
     column: 27,
   },
   {
-    title: 'listener filters',
-    text: tcpProxyWith('cluster: c').replace('    filter_chains:\n', '    listener_filters: [{ name: tls, typed_config: { "@type": type.googleapis.com/envoy.extensions.filters.listener.tls_inspector.v3.TlsInspector } }]\n    filter_chains:\n'),
-    path: `${LISTENER_0}.listener_filters[0]`,
-    message: 'listener filter type.googleapis.com/envoy.extensions.filters.listener.tls_inspector.v3.TlsInspector is not supported: il implements no listener filters',
+    title: 'a listener filter il does not implement',
+    text: tcpProxyWith('cluster: c').replace('    filter_chains:\n', '    listener_filters: [{ name: tls, typed_config: { "@type": type.googleapis.com/envoy.extensions.filters.listener.original_dst.v3.OriginalDst } }]\n    filter_chains:\n'),
+    path: `${LISTENER_0}.listener_filters[0].typed_config["@type"]`,
+    message: 'unsupported listener filter type "type.googleapis.com/envoy.extensions.filters.listener.original_dst.v3.OriginalDst"; supported: type.googleapis.com/envoy.extensions.filters.listener.tls_inspector.v3.TlsInspector',
     line: 9,
-    column: 24,
+    column: 62,
   },
   {
     title: 'UDP socket address',

@@ -51,6 +51,7 @@ export class Runtime {
       registry: this.registry,
       dnsResolver: options.dnsResolver,
       onLog: (level, message) => log('upstream')(level, message),
+      secrets: bootstrap.static_resources.secrets,
     });
     this.drain = new DrainManager({ strategy: options.drainStrategy ?? 'gradual' });
     this.accessLogFiles = options.accessLogFiles ?? new AccessLogFileManager();
@@ -63,6 +64,7 @@ export class Runtime {
       drain: this.drain,
       log,
       accessLogFiles: this.accessLogFiles,
+      secrets: bootstrap.static_resources.secrets,
     });
   }
 

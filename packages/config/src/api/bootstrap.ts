@@ -5,6 +5,7 @@ import { cluster } from './cluster.js';
 import { address, node } from './core.js';
 import { bootstrapExtensionConfig } from './internal-listener.js';
 import { listener } from './listener.js';
+import { secret } from './tls.js';
 import { defaulted, empty, message, nonEmptyString, requiredOneof, struct, unsupported } from '../schema/proto.js';
 
 /** The admin endpoint. The deprecated `access_log_path` is folded into `access_log` as a file logger. */
@@ -28,7 +29,7 @@ export type Admin = z.output<typeof admin>;
 export const staticResources = message('envoy.config.bootstrap.v3.Bootstrap.StaticResources', {
   listeners: z.array(listener).default([]),
   clusters: z.array(cluster).default([]),
-  secrets: unsupported('il has no TLS').optional(),
+  secrets: z.array(secret).default([]),
 });
 export type StaticResources = z.output<typeof staticResources>;
 

@@ -4,7 +4,7 @@ import * as z from 'zod';
 import { address, bindConfig, locality, metadata } from './core.js';
 import { commonHttpProtocolOptions, http1ProtocolOptions, http2ProtocolOptions, http3Refused } from './protocol.js';
 import type { CommonHttpProtocolOptions, Http1ProtocolOptions, Http2ProtocolOptions } from './protocol.js';
-import { clusterTransportSocket } from './transport-socket.js';
+import { clusterTransportSocket, transportSocketMatch } from './transport-socket.js';
 import { HTTP_PROTOCOL_OPTIONS_KEY } from '../constants.js';
 import { duration, durationOr, message, nonEmptyString, oneof, protoEnum, requiredOneof, typedMessage, typedConfig, uint32, unsupported } from '../schema/proto.js';
 import type { Report } from '../schema/proto.js';
@@ -133,6 +133,7 @@ const clusterShape = {
   respect_dns_ttl: z.boolean().default(false),
   dns_lookup_family: protoEnum({ AUTO: 0, V4_ONLY: 1, V6_ONLY: 2, V4_PREFERRED: 3, ALL: 4 }).default('V4_PREFERRED'),
   transport_socket: clusterTransportSocket.optional(),
+  transport_socket_matches: z.array(transportSocketMatch).default([]),
   metadata: metadata.optional(),
   upstream_bind_config: bindConfig.optional(),
   cleanup_interval: duration({ positive: true }).optional(),

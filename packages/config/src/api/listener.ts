@@ -5,7 +5,8 @@ import { address, addressString, cidrRange, metadata, socketOption } from './cor
 import type { Address } from './core.js';
 import { httpConnectionManager } from './http-connection-manager.js';
 import { tcpProxy } from './tcp-proxy.js';
-import { rawBufferTransportSocket } from './transport-socket.js';
+import { tlsInspector } from './tls.js';
+import { downstreamTransportSocket } from './transport-socket.js';
 import { duration, durationOr, empty, message, nonEmptyString, protoEnum, requiredOneof, struct, typedConfig, uint32, unsupported } from '../schema/proto.js';
 import type { Report } from '../schema/proto.js';
 
@@ -45,23 +46,25 @@ export const filterChain = message('envoy.config.listener.v3.FilterChain', {
   /** Always present: an empty match (every field at its default) matches every connection. */
   filter_chain_match: filterChainMatch.prefault({}),
   filters: z.array(networkFilter).default([]),
-  transport_socket: rawBufferTransportSocket.optional(),
+  transport_socket: downstreamTransportSocket.optional(),
   transport_socket_connect_timeout: duration().optional(),
   metadata: metadata.optional(),
 });
 export type FilterChain = z.output<typeof filterChain>;
 
-/** il implements no listener filters; naming the refused type is the useful part. */
+/** The listener filters il implements: tls_inspector. Any other is refused, by name. */
+export const listenerFilterConfig = typedConfig('listener filter', [tlsInspector]);
+
 const listenerFilter = message(
   'envoy.config.listener.v3.ListenerFilter',
-  { name: nonEmptyString(), typed_config: struct.optional(), filter_disabled: struct.optional() },
+  { name: nonEmptyString(), typed_config: listenerFilterConfig, filter_disabled: struct.optional() },
   {
     rules: (filter, report) => {
-      const type = filter.typed_config?.['@type'];
-      report([], `listener filter ${typeof type === 'string' ? type : filter.name} is not supported: il implements no listener filters`);
+      if (filter.filter_disabled !== undefined) report(['filter_disabled'], 'not supported: listener filter matchers (filter_disabled) are not implemented');
     },
   },
 );
+export type ListenerFilter = z.output<typeof listenerFilter>;
 
 const additionalAddress = message('envoy.config.listener.v3.AdditionalAddress', {
   address,

@@ -7,6 +7,7 @@ import { addressString } from '../api/core.js';
 import type { Address } from '../api/core.js';
 import type { FilterChain, Listener } from '../api/listener.js';
 import { tcpProxy } from '../api/tcp-proxy.js';
+import type { CommonTlsContext } from '../api/tls.js';
 import type { FieldPath } from '../source/path.js';
 import { formatPath } from '../source/path.js';
 
@@ -26,6 +27,7 @@ export function checkCrossReferences(b: Bootstrap): RuleFinding[] {
   checkInternalListenerExtension(b, report);
   checkClusterReferences(b, report);
   checkInternalAddresses(b, report);
+  checkSecrets(b, report);
   return findings;
 }
 
@@ -132,4 +134,43 @@ function checkInternalAddresses(b: Bootstrap, report: Report): void {
       });
     });
   });
+}
+
+/** A TLS context and its place: every transport socket of listeners and clusters, internal_upstream's inner one included. */
+function tlsContexts(b: Bootstrap): { common: CommonTlsContext; path: FieldPath }[] {
+  const found: { common: CommonTlsContext; path: FieldPath }[] = [];
+  const visit = (socket: { typed_config: { '@type': string } } | undefined, path: FieldPath): void => {
+    if (socket === undefined) return;
+    const config = socket.typed_config as { '@type': string; common_tls_context?: CommonTlsContext; transport_socket?: { typed_config: { '@type': string } } };
+    if (config.common_tls_context !== undefined) found.push({ common: config.common_tls_context, path: [...path, 'typed_config', 'common_tls_context'] });
+    if (config.transport_socket !== undefined) visit(config.transport_socket, [...path, 'typed_config', 'transport_socket']);
+  };
+  b.static_resources.listeners.forEach((l, i) => {
+    for (const { chain, path } of filterChains(l, i)) visit(chain.transport_socket, [...path, 'transport_socket']);
+  });
+  b.static_resources.clusters.forEach((c, i) => {
+    visit(c.transport_socket, [...CLUSTERS, i, 'transport_socket']);
+    c.transport_socket_matches.forEach((m, j) => visit(m.transport_socket, [...CLUSTERS, i, 'transport_socket_matches', j, 'transport_socket']));
+  });
+  return found;
+}
+
+/** Secret names are unique, and every SDS reference names a static secret of the right kind. */
+function checkSecrets(b: Bootstrap, report: Report): void {
+  const secrets = new Map<string, 'tls_certificate' | 'validation_context' | 'other'>();
+  b.static_resources.secrets.forEach((secret, i) => {
+    if (secrets.has(secret.name)) report(['static_resources', 'secrets', i, 'name'], `duplicate static secret name '${secret.name}'`);
+    secrets.set(secret.name, secret.tls_certificate !== undefined ? 'tls_certificate' : secret.validation_context !== undefined ? 'validation_context' : 'other');
+  });
+  const check = (name: string, kind: 'tls_certificate' | 'validation_context', path: FieldPath): void => {
+    const found = secrets.get(name);
+    if (found === undefined) report(path, `Unknown static secret: ${name}: il has no SDS, so it must be one of static_resources.secrets`);
+    else if (found !== kind) report(path, `static secret '${name}' is not a ${kind}`);
+  };
+  for (const { common, path } of tlsContexts(b)) {
+    common.tls_certificate_sds_secret_configs.forEach((sds, j) => check(sds.name, 'tls_certificate', [...path, 'tls_certificate_sds_secret_configs', j, 'name']));
+    if (common.validation_context_sds_secret_config !== undefined) check(common.validation_context_sds_secret_config.name, 'validation_context', [...path, 'validation_context_sds_secret_config', 'name']);
+    const combined = common.combined_validation_context;
+    if (combined !== undefined) check(combined.validation_context_sds_secret_config.name, 'validation_context', [...path, 'combined_validation_context', 'validation_context_sds_secret_config', 'name']);
+  }
 }

@@ -4,6 +4,7 @@ import { addressPort, formatAddress, formatAddressWithoutPort, type ConnectionAd
 import { RESPONSE_FLAGS, type HeaderMap, type StreamInfo } from '../stream-info/stream-info.js';
 import { FormatError } from './format-error.js';
 import { compileTimeFormat } from './time.js';
+import { TLS_FIELDS, TLS_TIME_FIELDS } from './tls-fields.js';
 
 /** What a format string is rendered against. Headers and trailers are read from the StreamInfo. */
 export interface FormatContext {
@@ -318,45 +319,23 @@ function timeOperator(local: boolean, time: (context: FormatContext) => Date | u
   };
 }
 
-/** TLS details: il does not record them yet, so they parse (configs keep loading) and print `-`. */
-const TLS_OPERATORS = [
-  'DOWNSTREAM_PEER_URI_SAN',
-  'DOWNSTREAM_PEER_DNS_SAN',
-  'DOWNSTREAM_PEER_IP_SAN',
-  'DOWNSTREAM_PEER_EMAIL_SAN',
-  'DOWNSTREAM_PEER_OTHERNAME_SAN',
-  'DOWNSTREAM_PEER_SUBJECT',
-  'DOWNSTREAM_PEER_ISSUER',
-  'DOWNSTREAM_PEER_CERT',
-  'DOWNSTREAM_PEER_SERIAL',
-  'DOWNSTREAM_PEER_FINGERPRINT_256',
-  'DOWNSTREAM_PEER_FINGERPRINT_1',
-  'DOWNSTREAM_PEER_CHAIN_FINGERPRINTS_256',
-  'DOWNSTREAM_PEER_CHAIN_FINGERPRINTS_1',
-  'DOWNSTREAM_PEER_CHAIN_SERIALS',
-  'DOWNSTREAM_LOCAL_URI_SAN',
-  'DOWNSTREAM_LOCAL_DNS_SAN',
-  'DOWNSTREAM_LOCAL_IP_SAN',
-  'DOWNSTREAM_LOCAL_EMAIL_SAN',
-  'DOWNSTREAM_LOCAL_OTHERNAME_SAN',
-  'DOWNSTREAM_LOCAL_SUBJECT',
-  'DOWNSTREAM_TLS_SESSION_ID',
-  'DOWNSTREAM_TLS_CIPHER',
-  'DOWNSTREAM_TLS_VERSION',
-  'UPSTREAM_PEER_URI_SAN',
-  'UPSTREAM_PEER_DNS_SAN',
-  'UPSTREAM_PEER_IP_SAN',
-  'UPSTREAM_PEER_SUBJECT',
-  'UPSTREAM_PEER_ISSUER',
-  'UPSTREAM_PEER_CERT',
-  'UPSTREAM_LOCAL_URI_SAN',
-  'UPSTREAM_LOCAL_DNS_SAN',
-  'UPSTREAM_LOCAL_IP_SAN',
-  'UPSTREAM_TLS_SESSION_ID',
-  'UPSTREAM_TLS_CIPHER',
-  'UPSTREAM_TLS_VERSION',
-] as const;
-const TLS_TIME_OPERATORS = ['DOWNSTREAM_PEER_CERT_V_START', 'DOWNSTREAM_PEER_CERT_V_END', 'UPSTREAM_PEER_CERT_V_START', 'UPSTREAM_PEER_CERT_V_END'] as const;
+/** `%DOWNSTREAM_<field>%` and `%UPSTREAM_<field>%` for every TLS field (a non-TLS connection prints `-`). */
+function tlsOperators(): Array<[string, OperatorDefinition]> {
+  const sides = [
+    ['DOWNSTREAM', (info: StreamInfo) => info.downstreamTls],
+    ['UPSTREAM', (info: StreamInfo) => info.upstreamTls],
+  ] as const;
+  const entries: Array<[string, OperatorDefinition]> = [];
+  for (const [side, tls] of sides) {
+    for (const [field, read] of TLS_FIELDS) {
+      entries.push([`${side}_${field}`, commandOnly(() => stringOperator(({ streamInfo }) => mapDefined(tls(streamInfo), read)))]);
+    }
+    for (const [field, read] of TLS_TIME_FIELDS) {
+      entries.push([`${side}_${field}`, timeOperator(false, ({ streamInfo }) => mapDefined(tls(streamInfo), read))]);
+    }
+  }
+  return entries;
+}
 
 const missing = constantOperator(undefined);
 
@@ -446,8 +425,7 @@ const OPERATORS: ReadonlyMap<string, OperatorDefinition> = new Map<string, Opera
     },
   ],
 
-  ...TLS_OPERATORS.map((name): [string, OperatorDefinition] => [name, commandOnly(() => missing)]),
-  ...TLS_TIME_OPERATORS.map((name): [string, OperatorDefinition] => [name, timeOperator(false, () => undefined)]),
+  ...tlsOperators(),
 ]);
 
 /** Every operator name this formatter knows, for documentation and tests. */

@@ -1,17 +1,22 @@
 import { chmodSync, existsSync, statSync, unlinkSync } from 'node:fs';
 import net from 'node:net';
-import { addressString, type FilterChain, type Listener, type NetworkFilterConfig } from '@il/config/runtime';
+import { addressString, type FilterChain, type Listener, type NetworkFilterConfig, type Secret } from '@il/config/runtime';
 import { AccessLogFileManager } from '../access-log/file-manager.js';
 import type { Scope } from '../stats/store.js';
 import { StreamInfo, allocateConnectionId } from '../stream-info/stream-info.js';
 import type { ClusterManager } from '../upstream/cluster-manager.js';
-import { connectionAddresses } from './connection-address.js';
+import { connectionAddresses, type ConnectionAddress } from './connection-address.js';
 import type { ConnectionSocket } from './dial.js';
 import { DrainManager } from './drain-manager.js';
 import { selectFilterChain } from './filter-chain-match.js';
 import { InternalSocket } from './internal-socket.js';
 import type { InternalListener, InternalListenerRegistry } from './internal-listener-registry.js';
 import { ListenerStats } from './listener-stats.js';
+import { DownstreamTlsServer } from '../transport-sockets/tls/downstream-tls.js';
+import { downstreamTlsOf } from '../transport-sockets/tls/downstream-transport.js';
+import { SslStats } from '../transport-sockets/tls/ssl-stats.js';
+import { tlsInfoOf } from '../transport-sockets/tls/tls-info.js';
+import { inspectTls, tlsInspectorStats, type InspectedConnection, type TlsInspectorStats } from '../transport-sockets/tls/tls-inspector.js';
 import type {
   ComponentLog,
   ConnectionHandler,
@@ -33,14 +38,25 @@ export interface ListenerManagerOptions {
   log?: ((component: string) => ComponentLog) | undefined;
   /** Shared by every filter's access logs; a private one when absent. */
   accessLogFiles?: AccessLogFileManager | undefined;
+  /** static_resources.secrets, for TLS contexts that name them. */
+  secrets?: readonly Secret[] | undefined;
+}
+
+/** A filter chain as a listener runs it: its terminal filter's handler and its TLS, if any. */
+interface ActiveChain {
+  readonly chain: FilterChain;
+  readonly handler: ConnectionHandler;
+  readonly tls: DownstreamTlsServer | undefined;
 }
 
 /** A listener's runtime state. */
 interface ActiveListener {
   readonly info: ListenerInfo;
   readonly stats: ListenerStats;
-  readonly chains: ReadonlyArray<{ chain: FilterChain; handler: ConnectionHandler }>;
-  readonly defaultChain: { chain: FilterChain; handler: ConnectionHandler } | undefined;
+  readonly chains: readonly ActiveChain[];
+  readonly defaultChain: ActiveChain | undefined;
+  /** tls_inspector, when the listener has it: how long to wait for a ClientHello. */
+  readonly inspector: { readonly timeoutMs: number; readonly continueOnTimeout: boolean; readonly stats: TlsInspectorStats } | undefined;
   server: net.Server | undefined;
   internal: InternalListener | undefined;
   /** Where it is bound: `127.0.0.1:10000` (actual port), a pipe path, or `envoy://name/`. */
@@ -168,15 +184,30 @@ export class ListenerManager {
       log: this.#log,
       accessLogFiles: this.accessLogFiles,
     };
-    const handlerFor = (chain: FilterChain): { chain: FilterChain; handler: ConnectionHandler } => ({
-      chain,
-      handler: this.#terminalHandler(chain, context),
-    });
+    const secrets = this.#options.secrets ?? [];
+    // Listener ssl stats exist only when some chain is TLS (created on the first such chain).
+    let sslStats: SslStats | undefined;
+    const handlerFor = (chain: FilterChain): ActiveChain => {
+      const tls = downstreamTlsOf(chain, secrets);
+      if (tls !== undefined) sslStats ??= new SslStats(scope);
+      return {
+        chain,
+        handler: this.#terminalHandler(chain, context),
+        tls: tls === undefined || sslStats === undefined ? undefined : new DownstreamTlsServer(tls, sslStats, this.#log('connection')),
+      };
+    };
+    const chains = config.filter_chains.map(handlerFor);
+    const defaultChain = config.default_filter_chain === undefined ? undefined : handlerFor(config.default_filter_chain);
+    // tls_inspector is the only listener filter @il/config accepts.
+    const hasInspector = config.listener_filters.length > 0;
     return {
       info,
       stats: new ListenerStats(scope),
-      chains: config.filter_chains.map(handlerFor),
-      defaultChain: config.default_filter_chain === undefined ? undefined : handlerFor(config.default_filter_chain),
+      chains,
+      defaultChain,
+      inspector: hasInspector
+        ? { timeoutMs: config.listener_filters_timeout.ms, continueOnTimeout: config.continue_on_listener_filters_timeout, stats: tlsInspectorStats(this.#options.scope) }
+        : undefined,
       server: undefined,
       internal: undefined,
       boundAddress: internal ? `envoy://${config.name}/` : config.address === undefined ? '' : addressString(config.address),
@@ -261,24 +292,74 @@ export class ListenerManager {
     streamInfo.downstreamDirectRemoteAddress = remote;
     const hops = socket instanceof InternalSocket ? socket.hops : 0;
     if (socket instanceof InternalSocket) socket.passthroughState?.mergeInto(streamInfo.filterState, streamInfo.dynamicMetadata);
+    if (listener.inspector === undefined) {
+      this.#dispatch(listener, socket, streamInfo, hops, { local, remote }, undefined);
+      return;
+    }
+    const inspector = listener.inspector;
+    void inspectTls(socket, inspector.timeoutMs, inspector.stats).then((outcome) => {
+      if (outcome === 'closed') {
+        socket.destroy();
+        return;
+      }
+      if (outcome === 'timeout') {
+        stats.downstream_pre_cx_timeout.inc();
+        if (!inspector.continueOnTimeout) {
+          socket.destroy();
+          return;
+        }
+      }
+      this.#dispatch(listener, socket, streamInfo, hops, { local, remote }, outcome === 'timeout' ? undefined : outcome);
+    });
+  }
+
+  /** Picks the filter chain (with what the TLS inspector saw), runs its TLS handshake if it has one, then its filter. */
+  #dispatch(
+    listener: ActiveListener,
+    socket: ConnectionSocket,
+    streamInfo: StreamInfo,
+    hops: number,
+    addresses: { local: ConnectionAddress; remote: ConnectionAddress },
+    inspected: InspectedConnection | undefined,
+  ): void {
+    if (socket.destroyed) return;
+    if (inspected?.serverName !== undefined) streamInfo.requestedServerName = inspected.serverName;
     const selected = selectFilterChain(
       listener.chains.map((c) => c.chain),
-      { local, remote },
+      {
+        ...addresses,
+        serverName: inspected?.serverName,
+        transportProtocol: inspected?.transportProtocol,
+        applicationProtocols: inspected?.applicationProtocols,
+      },
       listener.defaultChain?.chain,
     );
     const entry = listener.chains.find((c) => c.chain === selected) ?? (selected === undefined ? undefined : listener.defaultChain);
     if (entry === undefined) {
-      stats.no_filter_chain_match.inc();
+      listener.stats.no_filter_chain_match.inc();
       socket.destroy();
       return;
     }
-    const connection: DownstreamConnection = { socket, streamInfo, listener: listener.info, hops };
+    const tls = entry.tls;
+    if (tls === undefined) {
+      this.#run(listener, entry, { socket, streamInfo, listener: listener.info, hops });
+      return;
+    }
+    void tls.secure(socket, `[C${streamInfo.connectionId ?? 0}]`).then((secured) => {
+      if (secured === undefined) return;
+      streamInfo.downstreamTls = tlsInfoOf(secured, tls.localCertificate);
+      streamInfo.requestedServerName ??= typeof secured.servername === 'string' ? secured.servername : undefined;
+      this.#run(listener, entry, { socket: secured, streamInfo, listener: listener.info, hops });
+    });
+  }
+
+  #run(listener: ActiveListener, entry: ActiveChain, connection: DownstreamConnection): void {
     try {
       entry.handler(connection);
     } catch (error) {
       // A filter's bug must not take other connections down with it.
       this.#log('connection')('error', `[${listener.info.name}] filter failed on a new connection: ${(error as Error).stack ?? String(error)}`);
-      socket.destroy();
+      connection.socket.destroy();
     }
   }
 }

@@ -1,6 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { ConnectionAddress } from '../network/connection-address.js';
 import { FilterState, type DynamicMetadata } from './filter-state.js';
+import type { ConnectionTlsInfo } from '../transport-sockets/tls/tls-info.js';
 
 /**
  * Envoy's response flags: why a request or connection ended the way it did. Short names are
@@ -72,6 +73,8 @@ export class StreamInfo {
   /** The peer's address as seen on the socket, before any x-forwarded-for or PROXY handling. */
   downstreamDirectRemoteAddress: ConnectionAddress | undefined;
   requestedServerName: string | undefined;
+  /** Set when the downstream connection is TLS (its transport socket's handshake completed). */
+  downstreamTls: ConnectionTlsInfo | undefined;
   downstreamDetectedCloseType: DetectedCloseType | undefined;
 
   // Upstream.
@@ -83,6 +86,8 @@ export class StreamInfo {
   upstreamConnectionId: number | undefined;
   upstreamTransportFailureReason: string | undefined;
   upstreamDetectedCloseType: DetectedCloseType | undefined;
+  /** Set when the upstream connection is TLS. */
+  upstreamTls: ConnectionTlsInfo | undefined;
   upstreamHeaderBytesSent = 0;
   upstreamHeaderBytesReceived = 0;
 
@@ -123,6 +128,7 @@ export class StreamInfo {
     this.downstreamRemoteAddress = undefined;
     this.downstreamDirectRemoteAddress = undefined;
     this.requestedServerName = undefined;
+    this.downstreamTls = undefined;
     this.downstreamDetectedCloseType = undefined;
     this.upstreamCluster = undefined;
     this.upstreamHost = undefined;
@@ -131,6 +137,7 @@ export class StreamInfo {
     this.upstreamConnectionId = undefined;
     this.upstreamTransportFailureReason = undefined;
     this.upstreamDetectedCloseType = undefined;
+    this.upstreamTls = undefined;
     this.protocol = undefined;
     this.responseCode = undefined;
     this.responseCodeDetails = undefined;

@@ -1,4 +1,4 @@
-import type { Cluster } from '@il/config/runtime';
+import type { Cluster, Secret } from '@il/config/runtime';
 import type { InternalListenerRegistry } from '../network/internal-listener-registry.js';
 import type { Scope } from '../stats/store.js';
 import { UpstreamCluster } from './cluster.js';
@@ -11,6 +11,8 @@ export interface ClusterManagerOptions {
   registry?: InternalListenerRegistry | undefined;
   dnsResolver?: DnsResolver | undefined;
   onLog?: ((level: 'debug' | 'info' | 'warn', message: string) => void) | undefined;
+  /** static_resources.secrets, for TLS contexts that name them. */
+  secrets?: readonly Secret[] | undefined;
 }
 
 /** How often the bytes moved by open connections are added to the cluster rx/tx totals. */
@@ -27,6 +29,7 @@ export class ClusterManager {
       registry: options.registry,
       dnsResolver: options.dnsResolver ?? systemDnsResolver,
       onLog: options.onLog,
+      secrets: options.secrets ?? [],
     };
     for (const config of clusters) this.#clusters.set(config.name, new UpstreamCluster(config, context));
     this.#flushTimer = setInterval(() => {

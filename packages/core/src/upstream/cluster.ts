@@ -6,6 +6,7 @@ import {
   type Http1ProtocolOptions,
   type CommonHttpProtocolOptions,
   type LbEndpoint,
+  type Secret,
 } from '@il/config/runtime';
 import { dial, type ConnectionSocket } from '../network/dial.js';
 import type { InternalListenerRegistry } from '../network/internal-listener-registry.js';
@@ -18,6 +19,9 @@ import type { DnsResolver } from './dns-resolver.js';
 import { Host } from './host.js';
 import { createLoadBalancer, type LoadBalancer } from './load-balancer.js';
 import { ResourceManager } from './resource-manager.js';
+import { SslStats } from '../transport-sockets/tls/ssl-stats.js';
+import { secureUpstream } from '../transport-sockets/tls/upstream-tls.js';
+import { UpstreamTransport } from '../transport-sockets/tls/upstream-transport.js';
 
 /** Which HTTP version requests and tunnels to this cluster use (envoy-behavior.md §1.7). */
 export type UpstreamHttpProtocol = 'http1' | 'http2' | 'downstream';
@@ -28,6 +32,8 @@ const PANIC_THRESHOLD = 0.5;
 export interface ClusterContext {
   scope: Scope;
   registry: InternalListenerRegistry | undefined;
+  /** static_resources.secrets, which TLS contexts name through SDS configs. */
+  secrets: readonly Secret[];
   dnsResolver: DnsResolver;
   onLog?: ((level: 'debug' | 'info' | 'warn', message: string) => void) | undefined;
 }
@@ -86,6 +92,9 @@ export class UpstreamCluster {
   readonly connectTimeoutMs: number;
   readonly #context: ClusterContext;
   readonly #lb: LoadBalancer;
+  readonly #transport: UpstreamTransport;
+  /** `cluster.<name>.ssl.*`, when some host is reached over TLS. */
+  readonly #sslStats: SslStats | undefined;
   readonly #active = new Set<UpstreamConnection>();
   #hosts: Host[] = [];
   #refreshTimer: NodeJS.Timeout | undefined;
@@ -108,6 +117,8 @@ export class UpstreamCluster {
     this.httpProtocol = upstreamHttpProtocol(config);
     this.connectTimeoutMs = config.connect_timeout.ms;
     this.#lb = createLoadBalancer(config.lb_policy as 'ROUND_ROBIN' | 'RANDOM' | 'LEAST_REQUEST');
+    this.#transport = new UpstreamTransport(config, context.secrets, this.httpProtocol === 'http2' ? ['h2'] : this.httpProtocol === 'http1' ? ['http/1.1'] : []);
+    this.#sslStats = this.#transport.any ? new SslStats(this.stats.scope) : undefined;
     if (config.type === 'STATIC') this.#setHosts(this.#staticHosts());
   }
 
@@ -172,13 +183,15 @@ export class UpstreamCluster {
       this.stats.counters.upstream_cx_overflow.inc();
       return 'overflow';
     }
-    const socket = dial(host.address, {
+    const raw = dial(host.address, {
       registry: this.#context.registry,
       hops: options.hops,
       passthroughState: this.#passthroughState(host, options.downstreamFilterState),
       allowHalfOpen: options.allowHalfOpen,
       connectTimeoutMs: this.connectTimeoutMs,
     });
+    const tls = this.#sslStats === undefined ? undefined : this.#transport.forHost(host.metadata);
+    const socket: ConnectionSocket = tls === undefined || this.#sslStats === undefined ? raw : (secureUpstream(raw, tls, this.#sslStats, host.hostname));
     const connection = new UpstreamConnection(socket, host, this);
     this.#track(connection, options.tcpSession === true);
     return connection;

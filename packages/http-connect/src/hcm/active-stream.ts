@@ -73,6 +73,7 @@ export class ActiveStream implements DownstreamEvents, RouterCallbacks {
     info.downstreamRemoteAddress = connectionInfo.downstreamRemoteAddress;
     info.downstreamDirectRemoteAddress = connectionInfo.downstreamDirectRemoteAddress;
     info.requestedServerName = connectionInfo.requestedServerName;
+    info.downstreamTls = connectionInfo.downstreamTls;
     info.protocol = downstream.protocol;
     this.streamInfo = info;
     this.#idleTimeoutMs = this.settings.streamIdleTimeoutMs;

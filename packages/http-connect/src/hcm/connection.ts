@@ -342,6 +342,7 @@ export class HcmConnection {
     info.downstreamLocalAddress = connectionInfo.downstreamLocalAddress;
     info.downstreamRemoteAddress = connectionInfo.downstreamRemoteAddress;
     info.downstreamDirectRemoteAddress = connectionInfo.downstreamDirectRemoteAddress;
+    info.downstreamTls = connectionInfo.downstreamTls;
     info.protocol = 'HTTP/1.1';
     info.responseCode = status;
     info.responseCodeDetails = details;

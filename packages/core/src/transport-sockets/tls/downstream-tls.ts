@@ -1,0 +1,130 @@
+import type { X509Certificate } from 'node:crypto';
+import tls, { type TLSSocket } from 'node:tls';
+import type { ConnectionSocket } from '../../network/dial.js';
+import type { ComponentLog } from '../../network/network-filter.js';
+import type { SslStats } from './ssl-stats.js';
+import type { TlsContext } from './tls-context.js';
+
+/** A DownstreamTlsContext compiled once per filter chain. */
+export interface DownstreamTls {
+  readonly context: TlsContext;
+  readonly requireClientCertificate: boolean;
+  readonly requireSni: boolean;
+  /** The filter chain's transport_socket_connect_timeout; 0 waits for ever. */
+  readonly handshakeTimeoutMs: number;
+}
+
+type Settle = (result: TLSSocket | Error) => void;
+
+/**
+ * The server side of one filter chain's TLS transport socket, over any connection (a kernel
+ * socket, or an internal listener's user-space socket): a node tls.Server that never listens and
+ * is handed connections, so node's own server handshake (and its verdict on the client's chain)
+ * is used; then Envoy's checks of the client certificate (SANs, pins, required). On success the
+ * TLS socket is what the filter chain reads and writes; on failure the connection is closed,
+ * counted under `ssl.*` and logged at debug with the reason.
+ */
+export class DownstreamTlsServer {
+  readonly #config: DownstreamTls;
+  readonly #stats: SslStats;
+  readonly #log: ComponentLog;
+  readonly #server: tls.Server;
+  /** Connections whose handshake is under way, by the raw socket node's TLS socket wraps. */
+  readonly #pending = new WeakMap<object, Settle>();
+
+  constructor(config: DownstreamTls, stats: SslStats, log: ComponentLog) {
+    this.#config = config;
+    this.#stats = stats;
+    this.#log = log;
+    const context = config.context;
+    this.#server = tls.createServer({
+      ...context.secureOptions,
+      requestCert: context.validates || config.requireClientCertificate,
+      rejectUnauthorized: false,
+      ...(context.alpn.length > 0 ? { ALPNProtocols: [...context.alpn] } : {}),
+      ...(config.handshakeTimeoutMs > 0 ? { handshakeTimeout: config.handshakeTimeoutMs } : {}),
+    });
+    this.#server.on('secureConnection', (socket: TLSSocket) => this.#settle(socket, socket));
+    this.#server.on('tlsClientError', (error: Error, socket: TLSSocket) => this.#settle(socket, error));
+  }
+
+  /** The certificate this chain presents (for %DOWNSTREAM_LOCAL_*% and /certs). */
+  get localCertificate(): X509Certificate | undefined {
+    return this.#config.context.certificates[0];
+  }
+
+  /** Runs the handshake on `socket`; resolves with the TLS socket, or undefined once the connection was refused and closed. */
+  secure(socket: ConnectionSocket, label: string): Promise<TLSSocket | undefined> {
+    return new Promise((resolve) => {
+      let done = false;
+      const settle: Settle = (result) => {
+        if (done) return;
+        done = true;
+        socket.off('close', onClose);
+        if (result instanceof Error) {
+          this.#log('debug', `${label} TLS handshake failed: ${result.message}`);
+          if (!socket.destroyed) socket.destroy();
+          resolve(undefined);
+        } else {
+          resolve(result);
+        }
+      };
+      const onClose = (): void => {
+        if (done) return;
+        this.#stats.onHandshakeError();
+        settle(new Error('the connection closed during the handshake'));
+      };
+      socket.once('close', onClose);
+      this.#pending.set(socket, settle);
+      this.#server.emit('connection', socket);
+    });
+  }
+
+  #settle(socket: TLSSocket, result: TLSSocket | Error): void {
+    // node's TLS socket keeps the connection it wraps as `_parent` (not documented, stable since node 0.11).
+    const raw = (socket as unknown as { _parent?: object })._parent;
+    const settle = raw === undefined ? undefined : this.#pending.get(raw);
+    if (settle === undefined) {
+      socket.destroy();
+      return;
+    }
+    if (raw !== undefined) this.#pending.delete(raw);
+    if (result instanceof Error) {
+      this.#stats.onHandshakeError();
+      socket.destroy();
+      settle(result);
+      return;
+    }
+    const config = this.#config;
+    const peer = socket.getPeerX509Certificate();
+    let failure: string | undefined;
+    if (config.requireSni && !socket.servername) {
+      this.#stats.onHandshakeError();
+      failure = 'the client sent no SNI (require_sni)';
+    } else if (peer === undefined && config.requireClientCertificate) {
+      this.#stats.onVerifyFailure('no_cert');
+      failure = 'the client presented no certificate (require_client_certificate)';
+    } else if (peer !== undefined) {
+      const verdict = config.context.verify(peer, socket.authorized, authorizationCode(socket));
+      if (verdict.failure !== undefined) {
+        this.#stats.onVerifyFailure(verdict.failure);
+        failure = verdict.reason ?? verdict.failure;
+      }
+    }
+    if (failure !== undefined) {
+      socket.destroy();
+      settle(new Error(failure));
+      return;
+    }
+    this.#stats.onHandshake(socket, peer === undefined);
+    settle(socket);
+  }
+}
+
+/** node's `authorizationError` is an Error (or a string); its code names the reason (CERT_HAS_EXPIRED, ...). */
+export function authorizationCode(socket: TLSSocket): string | undefined {
+  const error = socket.authorizationError as unknown;
+  if (error === null || error === undefined) return undefined;
+  if (typeof error === 'string') return error;
+  return (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+}

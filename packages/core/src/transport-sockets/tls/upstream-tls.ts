@@ -1,0 +1,72 @@
+import tls, { type TLSSocket } from 'node:tls';
+import type { ConnectionSocket } from '../../network/dial.js';
+import { authorizationCode } from './downstream-tls.js';
+import type { SslStats } from './ssl-stats.js';
+import type { TlsContext } from './tls-context.js';
+
+/** An UpstreamTlsContext compiled once per cluster. */
+export interface UpstreamTls {
+  readonly context: TlsContext;
+  readonly sni: string;
+  readonly autoHostSni: boolean;
+  readonly autoSniSanValidation: boolean;
+}
+
+/**
+ * The client side of a TLS transport socket over a dialled connection. The returned socket is what
+ * the rest of il uses as the upstream connection, and it behaves as a connection does: `connecting`
+ * until the handshake is done and the server's certificate passed Envoy's checks, then 'connect';
+ * a failed handshake or check is an 'error' and 'close' before any 'connect' (a connect failure).
+ *
+ * node's TLSSocket reports 'connect' when the TCP connection is up, before the handshake; that
+ * event is held back here (the one place il intercepts it), so every consumer of a connection
+ * (pools, TcpProxy, CONNECT termination) waits for a usable TLS connection without knowing TLS.
+ */
+export function secureUpstream(raw: ConnectionSocket, config: UpstreamTls, stats: SslStats, hostname: string | undefined): TLSSocket {
+  const context = config.context;
+  const servername = config.sni !== '' ? config.sni : config.autoHostSni && hostname !== undefined && hostname !== '' ? hostname : undefined;
+  const socket = tls.connect({
+    socket: raw, // a Duplex: node wraps any stream (JSStreamSocket) when it is not a net.Socket
+    secureContext: context.secureContext,
+    rejectUnauthorized: false,
+    // il checks the certificate itself after the handshake (Envoy's checks, counted).
+    checkServerIdentity: () => undefined,
+    ...(servername === undefined ? {} : { servername }),
+    ...(context.alpn.length > 0 ? { ALPNProtocols: [...context.alpn] } : {}),
+  });
+  let ready = false;
+  let verifyFailed = false;
+  let tcpConnecting = true;
+  const emit = socket.emit.bind(socket) as (event: string | symbol, ...args: unknown[]) => boolean;
+  (socket as { emit: (event: string | symbol, ...args: unknown[]) => boolean }).emit = (event, ...args) => (event === 'connect' && !ready ? false : emit(event, ...args));
+  Object.defineProperty(socket, 'connecting', {
+    configurable: true,
+    get: () => !ready && tcpConnecting,
+    set: (value: boolean) => {
+      // node clears it once TCP is up; the connection is still connecting until the handshake ends.
+      if (!value && !ready) return;
+      tcpConnecting = value;
+    },
+  });
+  socket.once('secureConnect', () => {
+    const peer = socket.getPeerX509Certificate();
+    const verdict = context.verify(peer, socket.authorized, authorizationCode(socket), config.autoSniSanValidation ? servername : undefined);
+    if (verdict.failure !== undefined) {
+      verifyFailed = true;
+      stats.onVerifyFailure(verdict.failure);
+      socket.destroy(Object.assign(new Error(`TLS error: ${verdict.reason ?? verdict.failure}`), { code: 'ERR_TLS_CERT_REJECTED' }));
+      return;
+    }
+    stats.onHandshake(socket, peer === undefined);
+    ready = true;
+    tcpConnecting = false;
+    socket.emit('connect');
+  });
+  // A connection that never came up is a connect failure, not a TLS error.
+  let tcpUp = !raw.connecting;
+  raw.once('connect', () => (tcpUp = true));
+  socket.once('error', () => {
+    if (!ready && tcpUp && !verifyFailed) stats.onHandshakeError();
+  });
+  return socket;
+}
