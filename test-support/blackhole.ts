@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
 import { requirePeer } from './peers.js';
+import { within } from './wait.js';
 
 /**
  * A TCP port on 127.0.0.1 that never completes a handshake: a listener with a full accept
@@ -25,19 +26,25 @@ export async function startBlackhole(): Promise<{ port: number; close: () => voi
     child.once('error', reject);
     child.stdout?.once('data', (d: Buffer) => resolve(Number(d.toString().trim())));
   });
-  // Fill the accept queue; these connections complete and are never accepted.
+  // Fill the accept queue; these connections complete and are never accepted. A backlog of 0
+  // holds one connection: once a filler has connected the queue is full and later SYNs are dropped.
   const fillers: net.Socket[] = [];
+  const close = (): void => {
+    for (const s of fillers) s.destroy();
+    child.kill('SIGKILL');
+  };
+  const connected: Array<Promise<void>> = [];
   for (let i = 0; i < 4; i++) {
     const s = net.connect(port, '127.0.0.1');
     s.on('error', () => undefined);
     fillers.push(s);
+    connected.push(new Promise<void>((resolve) => s.once('connect', () => resolve())));
   }
-  await new Promise((resolve) => setTimeout(resolve, 100));
-  return {
-    port,
-    close: () => {
-      for (const s of fillers) s.destroy();
-      child.kill('SIGKILL');
-    },
-  };
+  try {
+    await within(Promise.any(connected), 10_000, 'a connection filling the blackhole accept queue');
+  } catch (error) {
+    close();
+    throw error;
+  }
+  return { port, close };
 }

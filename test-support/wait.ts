@@ -33,3 +33,41 @@ export async function waitUntil(predicate: () => Promise<boolean>, timeoutMs = 5
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }
+
+/**
+ * Resolves once a producer has stalled: `blocked()` held and `progress()` stayed the same for
+ * `quietMs` on end (polled every 5 ms); rejects after `timeoutMs`. For backpressure tests, where
+ * `blocked()` says the producer is waiting for 'drain' (or has finished, so that the caller's
+ * bound fails rather than this wait). The quiet period is a silence window: on a loaded machine it
+ * can end before the pipeline is full (letting a leaky bound pass), never fail a correct system.
+ */
+export function waitForStall(
+  progress: () => number,
+  blocked: () => boolean,
+  quietMs: number,
+  timeoutMs = 30_000,
+  what = 'the producer to stall',
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last = progress();
+  let quietSince: number | undefined;
+  return new Promise((resolve, reject) => {
+    const check = (): void => {
+      const now = Date.now();
+      const current = progress();
+      if (!blocked() || current !== last) {
+        last = current;
+        quietSince = undefined;
+      } else {
+        quietSince ??= now;
+        if (now - quietSince >= quietMs) {
+          resolve();
+          return;
+        }
+      }
+      if (now > deadline) reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`));
+      else setTimeout(check, 5);
+    };
+    check();
+  });
+}

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '@il/config';
+import { waitFor } from '../../test-support/wait.js';
 import { groupMembers, liveGroups, portAnswers, portIsFree, startProcess, stopProcess, waitForPort } from '../lib/proc.mjs';
 import { startBackend, subject } from '../lib/subjects.mjs';
 import * as configs from '../lib/configs.mjs';
@@ -131,8 +132,7 @@ describe('bench harness', () => {
     await new Promise<void>((resolve) => held.once('connect', () => resolve()));
     const socat = ctx.procs[0];
     if (!socat) throw new Error('socat did not start');
-    const deadline = Date.now() + 3000;
-    while (groupMembers(socat.pid).length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    await waitFor(() => groupMembers(socat.pid).length >= 2, 15_000, 'socat to fork a child for the held connection');
     const members = groupMembers(socat.pid);
     expect(members.length).toBeGreaterThanOrEqual(2);
 

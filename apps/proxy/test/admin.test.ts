@@ -3,6 +3,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { waitFor } from '../../../test-support/wait.js';
 import { startAdmin } from '../src/admin/server.js';
 import { fakeContext, startFake, type Running } from './admin-helpers.js';
 import { parsePrometheus } from './prometheus-parser.js';
@@ -412,8 +413,9 @@ describe('admin endpoints', () => {
   it('logs each request at debug on the admin logger', async () => {
     admin.fake.logging.setLevel('admin', 'debug');
     await (await admin.get('/ready?probe=1')).text();
-    await new Promise((resolve) => setTimeout(resolve, 20));
-    expect(admin.fake.lines.some((line) => /\]\[debug\]\[admin\] GET \/ready\?probe=1 200 5 \d+ms\n$/.test(line))).toBe(true);
+    const logged = (line: string): boolean => /\]\[debug\]\[admin\] GET \/ready\?probe=1 200 5 \d+ms\n$/.test(line);
+    await waitFor(() => admin.fake.lines.some(logged), 10_000, 'the debug line for the request');
+    expect(admin.fake.lines.some(logged)).toBe(true);
     admin.fake.logging.setLevel('admin', 'info');
   });
 });
@@ -423,7 +425,7 @@ describe('admin lifecycle', () => {
     const running = await startFake();
     const res = await running.post('/quitquitquit');
     expect([res.status, await res.text()]).toEqual([200, 'OK\n']);
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    await waitFor(() => running.fake.quits > 0, 10_000, 'quit() to be called');
     expect(running.fake.quits).toBe(1);
     await running.admin.close();
   });
@@ -438,7 +440,8 @@ describe('admin lifecycle', () => {
     const res = await running.get('/listeners');
     expect([res.status, await res.text()]).toEqual([500, 'error: listener manager is gone\n']);
     expect((await running.post('/drain_listeners')).status).toBe(200);
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    // The drain fails after the answer; the admin must still serve once it has.
+    await waitFor(() => fake.lines.some((line) => line.includes('[error][admin] drain_listeners failed')), 10_000, 'the drain failure to be logged');
     expect((await running.get('/ready')).status).toBe(200);
     expect(fake.lines.some((line) => line.includes('[error][admin] admin GET /listeners failed'))).toBe(true);
     expect(fake.lines.some((line) => line.includes('[error][admin] drain_listeners failed'))).toBe(true);

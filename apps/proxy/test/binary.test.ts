@@ -7,6 +7,7 @@ import net from 'node:net';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import { requirePeer } from '../../../test-support/peers.js';
+import { waitFor } from '../../../test-support/wait.js';
 import { MAIN, runIlProxy, serve, writeConfig } from './il-proxy-process.js';
 import { parsePrometheus } from './prometheus-parser.js';
 
@@ -169,7 +170,10 @@ describe('il-proxy serving examples/tcp-chain.yaml', () => {
     });
     const ended = once(client, 'end');
     client.end(payload);
-    await new Promise((resolve) => setTimeout(resolve, 400));
+    // The transfer is under way once echoed bytes come back through the proxy; at 16 MiB/s the
+    // upstream needs two seconds for the rest, so it is still in flight when SIGTERM comes.
+    await waitFor(() => received > 0, 15_000, 'the first echoed bytes');
+    expect(received).toBeLessThan(payload.length);
     const started = Date.now();
     proxy.child.kill('SIGTERM');
     await proxy.waitForOutput(/caught SIGTERM/);

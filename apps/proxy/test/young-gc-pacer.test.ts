@@ -3,6 +3,7 @@ import { PerformanceObserver, constants as perfConstants } from 'node:perf_hooks
 import { setTimeout as sleep } from 'node:timers/promises';
 import { getHeapStatistics } from 'node:v8';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { waitFor } from '../../../test-support/wait.js';
 import { exposeMinorGc, gcPacingLimitBytes, YoungGcPacer } from '../src/server/young-gc-pacer.js';
 
 const MiB = 1024 * 1024;
@@ -121,7 +122,6 @@ describe('YoungGcPacer', () => {
     const fake = fakeMemory();
     const pacer = new YoungGcPacer({ limitBytes: 4 * MiB, busyIntervalMs: 2, idleIntervalMs: 60_000, ...fake });
     pacer.start();
-    await sleep(20);
     const before = fake.memory.reads;
     const server: Server = createServer((socket) => socket.destroy());
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -130,7 +130,8 @@ describe('YoungGcPacer', () => {
       if (address === null || typeof address === 'string') throw new Error('no address');
       const client = connect(address.port, '127.0.0.1');
       client.on('error', () => undefined);
-      await sleep(100);
+      // Without the wake the next sample is 60 s away, far beyond this bound.
+      await waitFor(() => fake.memory.reads - before >= 5, 10_000, 'busy samples after the accept');
       client.destroy();
       expect(fake.memory.reads - before).toBeGreaterThanOrEqual(5);
     } finally {
@@ -145,6 +146,8 @@ describe('YoungGcPacer', () => {
     if (minorGc === undefined) return;
     const pacer = new YoungGcPacer({ limitBytes: 4 * MiB, busyIntervalMs: 5, minorGc });
     minorGc();
+    // Lets V8's concurrent sweeper release what that collection freed before the base is read; a
+    // slow sweep only raises the base (a smaller peak), so this pause cannot fail the test.
     await sleep(50);
     const base = getHeapStatistics().external_memory;
     let peak = 0;
@@ -155,6 +158,7 @@ describe('YoungGcPacer', () => {
       for (let ms = 0; ms < 96; ms++) {
         for (let i = 0; i < 16; i++) Buffer.allocUnsafeSlow(64 * 1024).fill(i);
         peak = Math.max(peak, getHeapStatistics().external_memory - base);
+        // Paces the allocation (about 1 MiB per turn); it waits for nothing.
         await sleep(1);
       }
     } finally {
@@ -178,8 +182,8 @@ describe('exposeMinorGc', () => {
     observer.observe({ entryTypes: ['gc'] });
     try {
       minorGc?.();
-      const deadline = Date.now() + 2_000;
-      while (!kinds.includes(perfConstants.NODE_PERFORMANCE_GC_MINOR) && Date.now() < deadline) await sleep(10);
+      // The gc entry is delivered asynchronously.
+      await waitFor(() => kinds.includes(perfConstants.NODE_PERFORMANCE_GC_MINOR), 10_000, 'the minor GC performance entry');
     } finally {
       observer.disconnect();
     }

@@ -3,6 +3,7 @@ import net from 'node:net';
 import { loadConfig } from '@il/config';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startBlackhole } from '../../../test-support/blackhole.js';
+import { waitFor } from '../../../test-support/wait.js';
 import { ClusterManager, InternalListenerRegistry, Store, type UpstreamCluster, type UpstreamConnection } from '../src/index.js';
 import { whenClosed } from './helpers.js';
 
@@ -109,8 +110,13 @@ describe('ClusterManager', () => {
     expect(store.value('cluster.c.upstream_cx_active')).toBe(1);
     expect(connection.host.stats.cx_active).toBe(1);
     connection.socket.write('hello');
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    accepted[0]?.end('world!');
+    // The upstream answers once it has the request: accepted, and all 5 bytes read.
+    await waitFor(() => accepted.length === 1, 10_000, 'the upstream to accept the connection');
+    const upstream = accepted[0] as net.Socket;
+    let upstreamRead = 0;
+    upstream.on('data', (chunk: Buffer) => (upstreamRead += chunk.length));
+    await waitFor(() => upstreamRead === 5, 10_000, "the upstream to read 'hello'");
+    upstream.end('world!');
     connection.socket.resume();
     await whenClosed(connection.socket);
     expect(store.value('cluster.c.upstream_cx_active')).toBe(0);
@@ -246,7 +252,8 @@ describe('ClusterManager', () => {
     expect(cluster.hosts()).toHaveLength(1);
     expect(host?.addressString).toBe('127.0.0.1:80');
     answer = '127.0.0.2';
-    await new Promise((resolve) => setTimeout(resolve, 150));
+    // The next refresh (every 50 ms) moves the host to the new answer.
+    await waitFor(() => cluster.hosts()[0]?.addressString === '127.0.0.2:80', 10_000, 'the host to follow the new DNS answer');
     expect(cluster.hosts()[0]).toBe(host);
     expect(host?.addressString).toBe('127.0.0.2:80');
   });

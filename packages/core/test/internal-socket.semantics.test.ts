@@ -1,6 +1,7 @@
 import { once } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import { InternalListenerRegistry, type InternalSocket } from '../src/index.js';
+import { within } from '../../../test-support/wait.js';
 import { errorOf, pairFactory, readAll, turns, whenClosed } from './helpers.js';
 
 describe('half-close', () => {
@@ -121,9 +122,16 @@ describe('close and reset, seen from the other side', () => {
     const events: string[] = [];
     for (const name of ['data', 'end', 'error', 'drain', 'timeout', 'finish']) server.on(name, () => events.push(name));
     server.setTimeout(5);
+    client.resume();
     client.write('x');
     client.end();
     server.destroy();
+    // The client closing proves the destroy went through the delivery rounds that would carry
+    // the data and the end; two more turns let anything still queued behind them run.
+    await within(whenClosed(client), 5000, 'the client to close');
+    await turns(2);
+    // A silence window, not a wait for an event: the 5 ms idle timer was armed before this 30 ms
+    // timer, and Node runs expired timers in expiry order, so a stalled loop cannot skip it.
     await new Promise((resolve) => setTimeout(resolve, 30));
     expect(events).toEqual([]);
   });
@@ -138,7 +146,10 @@ describe('setTimeout', () => {
     let timedOutAt = 0;
     client.setTimeout(100, () => (timedOutAt = Date.now()));
     expect(client.timeout).toBe(100);
-    // Keep the connection busy for ~250 ms: no timeout may fire meanwhile.
+    // Keep the connection busy for ~250 ms: no timeout may fire meanwhile. These pauses pace the
+    // traffic, they wait for nothing; each 50 ms timer is armed after the write that refreshed the
+    // 100 ms idle timer, and Node runs expired timers in expiry order (microtasks between them),
+    // so however long the loop stalls, the next write refreshes the idle timer before it is due.
     for (let i = 0; i < 5; i++) {
       await new Promise((resolve) => setTimeout(resolve, 50));
       client.write('tick');
@@ -158,6 +169,8 @@ describe('setTimeout', () => {
     let fired = false;
     client.setTimeout(20, () => (fired = true));
     client.setTimeout(0);
+    // A silence window: this 60 ms timer is armed after the 20 ms one would have been, and
+    // timers run in expiry order, so a stalled loop cannot end the window before it was due.
     await new Promise((resolve) => setTimeout(resolve, 60));
     expect(fired).toBe(false);
     client.destroy();

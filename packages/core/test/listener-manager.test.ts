@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { loadConfig, type Listener } from '@il/config';
 import { afterEach, describe, expect, it } from 'vitest';
 import { freePort } from '../../../test-support/ports.js';
+import { waitFor } from '../../../test-support/wait.js';
 import {
   ClusterManager,
   FilterState,
@@ -265,16 +266,17 @@ ${chain('x')}`);
     filter_chains:
 ${chain('x')}`);
     const { manager } = await start(bootstrap.static_resources.listeners);
-    let drainSeen = false;
-    manager.drain.on('drain', () => (drainSeen = true));
+    // The drain signal must come while the open connection is still being waited for.
+    let openAtDrain: number | undefined;
+    manager.drain.on('drain', () => (openAtDrain = manager.activeConnections));
     const open = net.connect(port, '127.0.0.1');
     await firstLine(open);
     open.on('error', () => undefined);
     const openClosed = once(open, 'close');
     const started = Date.now();
     const shutdown = manager.shutdown(300);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    expect(drainSeen).toBe(true);
+    await waitFor(() => openAtDrain !== undefined, 10_000, 'the drain signal');
+    expect(openAtDrain).toBe(1);
     const late = net.connect(port, '127.0.0.1');
     const [error] = (await once(late, 'error')) as [NodeJS.ErrnoException];
     expect(error.code).toBe('ECONNREFUSED');

@@ -11,8 +11,8 @@ import { remapPorts } from '../../../test-support/remap-ports.js';
 import { httpConnectionManagerFactory } from '../src/index.js';
 import { Arrivals } from '../../../test-support/arrivals.js';
 export { readBytes } from '../../../test-support/streams.js';
-import { waitFor, within } from '../../../test-support/wait.js';
-export { waitFor, within };
+import { waitFor, waitForStall, within } from '../../../test-support/wait.js';
+export { waitFor, waitForStall, within };
 
 export interface RunningProxy {
   runtime: Runtime;

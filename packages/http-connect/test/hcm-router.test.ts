@@ -11,7 +11,7 @@ import { Readable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { h2Request, request, type Protocol } from './hcm-clients.js';
 import { cluster, hcmConfig } from './hcm-config.js';
-import { http2Backend, httpBackend, startProxy, waitFor, within, type RunningProxy } from './hcm-harness.js';
+import { http2Backend, httpBackend, startProxy, waitFor, waitForStall, within, type RunningProxy } from './hcm-harness.js';
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
@@ -28,18 +28,26 @@ interface SeenRequest {
 
 /**
  * A backend of either protocol: `GET /echo-headers` answers 201 with a custom header, `POST /echo`
- * streams the request body back, `GET /big?bytes=N` sends N bytes and reports how far it got.
+ * streams the request body back, `GET /big?bytes=N` sends N bytes and reports how far it got (and
+ * whether it is waiting for 'drain'), `POST /sink` reads nothing until `releaseSink()`, then
+ * answers with the body's length.
  */
-async function backend(kind: Upstream): Promise<{ port: number; seen: SeenRequest[]; progress: { written: number; done: boolean } }> {
+async function backend(
+  kind: Upstream,
+): Promise<{ port: number; seen: SeenRequest[]; progress: { written: number; done: boolean; waitingForDrain: boolean }; releaseSink: () => void }> {
   const seen: SeenRequest[] = [];
-  const progress = { written: 0, done: false };
+  const progress = { written: 0, done: false, waitingForDrain: false };
+  let releaseSink = (): void => undefined;
+  const sinkGate = new Promise<void>((resolve) => (releaseSink = resolve));
   const bigChunk = Buffer.alloc(64 * 1024, 0x61);
   const sendBig = (total: number, write: (chunk: Buffer) => boolean, onDrain: (cb: () => void) => void, end: () => void): void => {
     const pump = (): void => {
+      progress.waitingForDrain = false;
       while (progress.written < total) {
         const chunk = bigChunk.subarray(0, Math.min(bigChunk.length, total - progress.written));
         progress.written += chunk.length;
         if (!write(chunk)) {
+          progress.waitingForDrain = true;
           onDrain(pump);
           return;
         }
@@ -57,7 +65,7 @@ async function backend(kind: Upstream): Promise<{ port: number; seen: SeenReques
         res.writeHead(200, { 'content-type': 'application/octet-stream' });
         req.pipe(res);
       } else if (url.pathname === '/sink') {
-        sink(req, (count) => res.end(String(count)));
+        sink(req, sinkGate, (count) => res.end(String(count)));
       } else if (url.pathname === '/big') {
         res.writeHead(200, { 'content-length': url.searchParams.get('bytes') ?? '0' });
         sendBig(Number(url.searchParams.get('bytes')), (c) => res.write(c), (cb) => res.once('drain', cb), () => res.end());
@@ -67,7 +75,7 @@ async function backend(kind: Upstream): Promise<{ port: number; seen: SeenReques
       }
     });
     cleanups.push(server.close);
-    return { port: server.port, seen, progress };
+    return { port: server.port, seen, progress, releaseSink };
   }
   const server = await http2Backend((stream, headers) => {
     const path = String(headers[':path']);
@@ -77,7 +85,7 @@ async function backend(kind: Upstream): Promise<{ port: number; seen: SeenReques
       stream.respond({ ':status': 200, 'content-type': 'application/octet-stream' });
       stream.pipe(stream);
     } else if (url.pathname === '/sink') {
-      sink(stream, (count) => {
+      sink(stream, sinkGate, (count) => {
         stream.respond({ ':status': 200 });
         stream.end(String(count));
       });
@@ -90,7 +98,7 @@ async function backend(kind: Upstream): Promise<{ port: number; seen: SeenReques
     }
   });
   cleanups.push(server.close);
-  return { port: server.port, seen, progress };
+  return { port: server.port, seen, progress, releaseSink };
 }
 
 async function proxyTo(port: number, upstream: Upstream, extra: { hcm?: string; http2Options?: string } = {}): Promise<RunningProxy> {
@@ -106,15 +114,15 @@ async function proxyTo(port: number, upstream: Upstream, extra: { hcm?: string; 
   return proxy;
 }
 
-/** Reads nothing for 700 ms, then counts the whole body. */
-function sink(body: Readable, done: (count: number) => void): void {
+/** Reads nothing until `gate` resolves, then counts the whole body. */
+function sink(body: Readable, gate: Promise<void>, done: (count: number) => void): void {
   body.pause();
   let count = 0;
-  setTimeout(() => {
+  void gate.then(() => {
     body.on('data', (chunk: Buffer) => (count += chunk.length));
     body.on('end', () => done(count));
     body.resume();
-  }, 700);
+  });
 }
 
 function sha256(data: Buffer): string {
@@ -201,8 +209,15 @@ describe.each<[Protocol, Upstream]>([
     const port = proxy.listenerPort('http');
     const total = 128 * 1024 * 1024;
     const { stream, resume } = await pausedDownload(downstream, port, `/big?bytes=${total}`);
-    // With the client paused, the backend can only fill the buffers and windows on the way.
-    await new Promise((resolve) => setTimeout(resolve, 700));
+    // With the client paused, the backend can only fill the buffers and windows on the way: wait
+    // until it is held, waiting for a 'drain' that does not come (or done, which fails below).
+    await waitForStall(
+      () => server.progress.written,
+      () => server.progress.waitingForDrain || server.progress.done,
+      300,
+      30_000,
+      'the backend to be held by the paused client',
+    );
     const writtenWhilePaused = server.progress.written;
     expect(server.progress.done).toBe(false);
     expect(writtenWhilePaused).toBeLessThan(48 * 1024 * 1024);
@@ -230,9 +245,18 @@ describe.each<[Protocol, Upstream]>([
       },
     });
     const pending = request(downstream, proxy.listenerPort('http'), { method: 'POST', path: '/sink', body, timeoutMs: 50_000 });
-    await new Promise((resolve) => setTimeout(resolve, 500));
-    // The backend is not reading yet: the client got as far as the buffers on the way allow.
+    // The backend is not reading yet: wait until the client is held, its body paused by the pipe
+    // for a 'drain' that does not come (or all produced, which fails below).
+    await waitForStall(
+      () => produced,
+      () => body.isPaused() || produced >= total,
+      300,
+      30_000,
+      'the client body to be held by the backend that does not read',
+    );
+    // The client got as far as the buffers on the way allow.
     expect(produced).toBeLessThan(48 * 1024 * 1024);
+    server.releaseSink();
     const response = await pending;
     expect(response.status).toBe(200);
     expect(Number(response.body.toString())).toBe(total);

@@ -104,6 +104,9 @@ request_id_extension: { typed_config: { "@type": type.googleapis.com/envoy.exten
     handle.stream.write('early');
     let early = 0;
     stream.on('data', (chunk: Buffer) => (early += chunk.length));
+    // A PING round trip first: DATA the client had sent before answering it would be here by now.
+    await within(new Promise((resolve) => stream.session?.ping(resolve)), 5000, 'the PING ack');
+    // Then a silence window (it can only miss a late write on a loaded machine, never fail).
     await new Promise((resolve) => setTimeout(resolve, 50));
     expect(early).toBe(0);
     expect(events).toEqual([]);
@@ -230,6 +233,9 @@ request_id_extension: { typed_config: { "@type": type.googleapis.com/envoy.exten
     const second = open(fresh);
     second.handle.stream.destroy();
     await waitFor(() => upstream.sessions.length === 2, 5000, 'second session');
+    // A PING round trip on the new session: a stream the client had opened before answering it
+    // would have arrived first. Then a silence window (it can only miss a late stream, never fail).
+    await within(new Promise((resolve) => upstream.sessions[1]?.ping(resolve)), 5000, 'the PING ack on the second session');
     await new Promise((resolve) => setTimeout(resolve, 100));
     expect(upstream.streams).toHaveLength(1);
     expect(fresh.clusters.stat('cluster.c.upstream_rq_pending_active')).toBe(0);

@@ -217,6 +217,8 @@ describe('TcpProxy', () => {
     const client = net.connect(port, '127.0.0.1');
     client.write('a');
     await once(client, 'data');
+    // A silence window after the echo proved the session is up: no idle timeout may close it
+    // meanwhile (a loaded machine can only make the window too short to see one, never fail).
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(client.destroyed).toBe(false);
     expect(proxy.stat('tcp.front.idle_timeout')).toBe(0);
@@ -233,6 +235,10 @@ describe('TcpProxy', () => {
     const proxy = await proxyOf(tcpListener('front', port, 'front', 'ticker', '\n          idle_timeout: 0.15s'), cluster('ticker', tcp(upstream.port)), false);
     const client = net.connect(port, '127.0.0.1');
     client.resume();
+    // The first tick through the proxy shows the session is up and traffic flows.
+    await once(client, 'data');
+    // Then a window of more than three idle timeouts with ticks every 40 ms: an observation
+    // window for the idle timeout that must not fire, not a wait for something to happen.
     await new Promise((resolve) => setTimeout(resolve, 500));
     expect(client.destroyed).toBe(false);
     expect(proxy.stat('tcp.front.idle_timeout')).toBe(0);

@@ -121,7 +121,11 @@ function closed(socket: net.Socket): Promise<void> {
   return clientEvents.get(socket)?.closed ?? once(socket, 'close').then(() => undefined);
 }
 
-/** Resolves when nothing arrives on `stream` for `ms`; fails if something does. */
+/**
+ * A silence window: resolves when nothing arrives on `stream` for `ms`; fails if something does.
+ * A loaded machine can only make it miss late data (a false pass), never fail a correct proxy;
+ * callers open it after an event that gave the proxy its chance to send (the CONNECT arriving).
+ */
 async function expectSilence(stream: Readable, ms: number): Promise<void> {
   let received = 0;
   const onData = (chunk: Buffer): void => {

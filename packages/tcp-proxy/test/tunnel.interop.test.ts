@@ -106,6 +106,7 @@ async function waitForPort(port: number, timeoutMs: number, why: () => string): 
     });
     if (ok) return;
     if (Date.now() > deadline) throw new Error(`nothing listening on 127.0.0.1:${port} after ${timeoutMs} ms: ${why()}`);
+    // The poll interval of this bounded wait for the port, not a wait in itself.
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
