@@ -99,7 +99,15 @@ export class Http2CodecSocket extends Duplex implements ConnectionWatermarks {
     return this.#stalled;
   }
 
+  #lastReceivedMs = performance.now();
+
+  /** When the peer last sent anything (HTTP/2 keepalive counts every frame as a sign of life). */
+  get lastReceivedMs(): number {
+    return this.#lastReceivedMs;
+  }
+
   readonly #onData = (chunk: Buffer): void => {
+    this.#lastReceivedMs = performance.now();
     if (!this.push(chunk)) this.socket.pause();
   };
 

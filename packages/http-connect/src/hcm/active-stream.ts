@@ -258,6 +258,8 @@ export class ActiveStream implements DownstreamEvents, RouterCallbacks {
     if (firstValue(headers, 'expect')?.toLowerCase() === '100-continue') delete headers.expect;
 
     const remote = this.streamInfo.downstreamRemoteAddress;
+    // The connection's own scheme: https once its transport socket is TLS.
+    const scheme = this.streamInfo.downstreamTls === undefined ? 'http' : 'https';
     let finalIp: string | undefined;
     let singleXff: boolean;
     if (settings.useRemoteAddress) {
@@ -269,14 +271,14 @@ export class ActiveStream implements DownstreamEvents, RouterCallbacks {
         const existing = firstValue(headers, 'x-forwarded-for');
         headers['x-forwarded-for'] = existing === undefined || existing === '' ? remote.ip : `${existing},${remote.ip}`;
       }
-      headers['x-forwarded-proto'] = 'http';
+      headers['x-forwarded-proto'] = scheme;
     } else {
       const fromXff = addressFromXff(headers, settings.xffNumTrustedHops);
       finalIp = fromXff.ip;
       singleXff = fromXff.single;
       if (finalIp !== undefined) this.streamInfo.downstreamRemoteAddress = { kind: 'ip', ip: finalIp, port: 0 };
     }
-    if (headers['x-forwarded-proto'] === undefined) headers['x-forwarded-proto'] = 'http';
+    if (headers['x-forwarded-proto'] === undefined) headers['x-forwarded-proto'] = scheme;
 
     const internalRequest = singleXff && finalIp !== undefined && isInternalIp(finalIp);
     const edgeRequest = !internalRequest && settings.useRemoteAddress;

@@ -3,6 +3,7 @@ import http2, { constants as h2c, type IncomingHttpHeaders, type ServerHttp2Sess
 import type { Duplex } from 'node:stream';
 import { StreamInfo, type ConnectionSocket, type DownstreamConnection, type HeaderMap } from '@il/core';
 import { Http2CodecSocket } from '../codec/http2-codec-socket.js';
+import { startKeepalive } from '../codec/http2-keepalive.js';
 import { ActiveStream, type EarlyRejection } from './active-stream.js';
 import { Http1Exchange, Http1Tunnel, Http2Exchange, type DownstreamProtocol } from './downstream.js';
 import { firstValue, headerMapFromRaw, httpDate, removeHeader } from './headers.js';
@@ -182,6 +183,16 @@ export class HcmConnection {
     const maxDurationMs = this.settings.maxConnectionDurationMs;
     if (maxDurationMs > 0) this.#durationTimer = setTimeout(() => this.#onMaxDuration(), maxDurationMs);
     this.#armIdleTimer();
+    // Over TLS, ALPN already chose (codec_type AUTO): h2, or http/1.1.
+    const alpn = this.downstream.streamInfo.downstreamTls?.alpn;
+    if (this.settings.codecType === 'AUTO' && alpn === 'h2') {
+      this.#useHttp2();
+      return;
+    }
+    if (this.settings.codecType === 'AUTO' && alpn === 'http/1.1') {
+      this.#useHttp1();
+      return;
+    }
     switch (this.settings.codecType) {
       case 'HTTP1':
         this.#useHttp1();
@@ -272,7 +283,7 @@ export class HcmConnection {
     headers[':method'] = req.method ?? 'GET';
     headers[':path'] = path;
     if (authority !== undefined) headers[':authority'] = authority;
-    headers[':scheme'] = 'http';
+    headers[':scheme'] = this.downstream.streamInfo.downstreamTls === undefined ? 'http' : 'https';
     const contentLength = firstValue(headers, 'content-length');
     const endedOnHeaders = headers['transfer-encoding'] === undefined && (contentLength === undefined || contentLength === '0');
     const rejection: EarlyRejection | undefined =
@@ -355,6 +366,13 @@ export class HcmConnection {
 
   onHttp2Session(session: ServerHttp2Session): void {
     this.#session = session;
+    const codecSocket = this.#codecSocket;
+    if (codecSocket !== undefined) {
+      startKeepalive(session, this.settings.http2.connectionKeepalive, {
+        lastReceivedMs: () => codecSocket.lastReceivedMs,
+        onTimeout: () => this.settings.stats.http2_keepalive_timeout.inc(),
+      });
+    }
     // node:http2 ends a session whose peer broke the protocol with GOAWAY INTERNAL_ERROR; Envoy
     // (nghttp2) names the violation: FLOW_CONTROL_ERROR, FRAME_SIZE_ERROR, PROTOCOL_ERROR...
     const destroy = session.destroy.bind(session);

@@ -1,4 +1,4 @@
-import type { HttpConnectionManager, RouteConfiguration } from '@il/config/runtime';
+import type { Http2ProtocolOptions, HttpConnectionManager, RouteConfiguration } from '@il/config/runtime';
 import {
   DEFAULT_HTTP_ACCESS_LOG_FORMAT,
   createAccessLoggers,
@@ -61,6 +61,7 @@ export interface HcmSettings {
     readonly hpackTableSize: number;
     /** See Http2CodecSocket: queued bytes the client takes none of for this long close the connection. */
     readonly stallTimeoutMs: number;
+    readonly connectionKeepalive: Http2ProtocolOptions['connection_keepalive'];
   };
 }
 
@@ -147,6 +148,7 @@ export function compileHttpConnectionManager(config: HttpConnectionManager, cont
       initialConnectionWindowSize: h2.initial_connection_window_size,
       hpackTableSize: h2.hpack_table_size,
       stallTimeoutMs: http2StallTimeoutMs(h2),
+      connectionKeepalive: h2.connection_keepalive,
     },
   };
 }

@@ -64,6 +64,7 @@ export class HcmStats {
   readonly downstream_rq_time: Histogram;
   /** Downstream HTTP/2 codec stats are rooted at `http2.`, as Envoy's are (not under the prefix). */
   readonly http2_tx_stall_timeout: Counter;
+  readonly http2_keepalive_timeout: Counter;
   readonly scope: Scope;
 
   constructor(root: Scope, statPrefix: string) {
@@ -74,6 +75,7 @@ export class HcmStats {
     this.downstream_cx_length_ms = scope.histogram('downstream_cx_length_ms');
     this.downstream_rq_time = scope.histogram('downstream_rq_time');
     this.http2_tx_stall_timeout = root.counter('http2.tx_stall_timeout');
+    this.http2_keepalive_timeout = root.counter('http2.keepalive_timeout');
   }
 
   /** Counts a response code class as Envoy's chargeStats does. */

@@ -3,6 +3,7 @@ import { HTTP2_DEFAULTS } from '@il/config/runtime';
 import type { Counter, FilterState, Host, Scope, UpstreamCluster, UpstreamConnection } from '@il/core';
 import { Http2CodecSocket, type ConnectionWatermarks } from '../codec/http2-codec-socket.js';
 import { http2StallTimeoutMs } from '../codec/http2-defaults.js';
+import { startKeepalive } from '../codec/http2-keepalive.js';
 import { ConnectionPoolError } from './pool-error.js';
 
 const MIB = 1024 * 1024;
@@ -31,6 +32,7 @@ interface PoolCounters {
   idleTimeout: Counter;
   maxRequests: Counter;
   txStallTimeout: Counter;
+  keepaliveTimeout: Counter;
 }
 
 interface Waiter {
@@ -233,6 +235,10 @@ export class Http2ConnectionPool {
       // Node's session memory cap must leave room for a full connection window of buffered data.
       maxSessionMemory: Math.max(10, Math.ceil((2 * this.#connectionWindow) / MIB)),
     });
+    startKeepalive(session, this.cluster.http2Options?.connection_keepalive, {
+      lastReceivedMs: () => codecSocket.lastReceivedMs,
+      onTimeout: () => this.#counters.keepaliveTimeout.inc(),
+    });
     const s = new PooledSession(session, connection, codecSocket);
     this.#sessions.add(s);
 
@@ -427,6 +433,7 @@ export class Http2ConnectionPools {
         idleTimeout: scope.counter('upstream_cx_idle_timeout'),
         maxRequests: scope.counter('upstream_cx_max_requests'),
         txStallTimeout: scope.counter('http2.tx_stall_timeout'),
+        keepaliveTimeout: scope.counter('http2.keepalive_timeout'),
       });
       if (this.#draining) pool.drain();
       byHost.set(host, pool);

@@ -39,6 +39,8 @@ export class DownstreamTlsServer {
     const context = config.context;
     this.#server = tls.createServer({
       ...context.secureOptions,
+      // TLS connections half-close as kernel ones do (TcpProxy carries a client's close_notify as its FIN).
+      allowHalfOpen: true,
       requestCert: context.validates || config.requireClientCertificate,
       rejectUnauthorized: false,
       ...(context.alpn.length > 0 ? { ALPNProtocols: [...context.alpn] } : {}),
@@ -57,9 +59,14 @@ export class DownstreamTlsServer {
   secure(socket: ConnectionSocket, label: string): Promise<TLSSocket | undefined> {
     return new Promise((resolve) => {
       let done = false;
+      // A client that half-closes during the handshake will never finish it: without this, node's
+      // TLS server waits on a half-open socket (Envoy closes the connection on that EOF).
+      const halfOpen = socket.allowHalfOpen;
+      socket.allowHalfOpen = false;
       const settle: Settle = (result) => {
         if (done) return;
         done = true;
+        socket.allowHalfOpen = halfOpen;
         socket.off('close', onClose);
         if (result instanceof Error) {
           this.#log('debug', `${label} TLS handshake failed: ${result.message}`);

@@ -14,9 +14,9 @@ export interface UpstreamTls {
 
 /**
  * The client side of a TLS transport socket over a dialled connection. The returned socket is what
- * the rest of il uses as the upstream connection, and it behaves as a connection does: `connecting`
- * until the handshake is done and the server's certificate passed Envoy's checks, then 'connect';
- * a failed handshake or check is an 'error' and 'close' before any 'connect' (a connect failure).
+ * the rest of il uses as the upstream connection, and it behaves as a connection does: 'connect'
+ * once the handshake is done and the server's certificate passed Envoy's checks; a failed handshake
+ * or check is an 'error' and 'close' before any 'connect' (a connect failure).
  *
  * node's TLSSocket reports 'connect' when the TCP connection is up, before the handshake; that
  * event is held back here (the one place il intercepts it), so every consumer of a connection
@@ -36,18 +36,16 @@ export function secureUpstream(raw: ConnectionSocket, config: UpstreamTls, stats
   });
   let ready = false;
   let verifyFailed = false;
-  let tcpConnecting = true;
+  // node's own 'connect' listeners (they start the handshake once TCP is up) still hear the TCP
+  // connect; everyone who listens later hears 'connect' only once the connection is usable.
+  const internal = new Set(socket.rawListeners('connect') as Array<(...args: unknown[]) => void>);
   const emit = socket.emit.bind(socket) as (event: string | symbol, ...args: unknown[]) => boolean;
-  (socket as { emit: (event: string | symbol, ...args: unknown[]) => boolean }).emit = (event, ...args) => (event === 'connect' && !ready ? false : emit(event, ...args));
-  Object.defineProperty(socket, 'connecting', {
-    configurable: true,
-    get: () => !ready && tcpConnecting,
-    set: (value: boolean) => {
-      // node clears it once TCP is up; the connection is still connecting until the handshake ends.
-      if (!value && !ready) return;
-      tcpConnecting = value;
-    },
-  });
+  (socket as { emit: (event: string | symbol, ...args: unknown[]) => boolean }).emit = (event, ...args) => {
+    if (event !== 'connect' || ready) return emit(event, ...args);
+    for (const listener of internal) listener.apply(socket, args);
+    internal.clear();
+    return true;
+  };
   socket.once('secureConnect', () => {
     const peer = socket.getPeerX509Certificate();
     const verdict = context.verify(peer, socket.authorized, authorizationCode(socket), config.autoSniSanValidation ? servername : undefined);
@@ -59,7 +57,6 @@ export function secureUpstream(raw: ConnectionSocket, config: UpstreamTls, stats
     }
     stats.onHandshake(socket, peer === undefined);
     ready = true;
-    tcpConnecting = false;
     socket.emit('connect');
   });
   // A connection that never came up is a connect failure, not a TLS error.
