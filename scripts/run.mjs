@@ -17,6 +17,8 @@ const TEST_PEERS = [
   { bin: 'socat', pkg: 'socat' },
   { bin: 'nghttp', pkg: 'nghttp2-client' },
   { bin: 'h2load', pkg: 'nghttp2-client' },
+  { bin: 'nghttpx', pkg: 'nghttp2-proxy' },
+  { bin: 'openssl', pkg: 'openssl' },
   { bin: 'squid', pkg: 'squid' },
   { bin: 'haproxy', pkg: 'haproxy' },
   { python: 'h2', pkg: 'python3-h2' },
@@ -26,7 +28,6 @@ const BENCH_PEERS = [
   { bin: 'iperf3', pkg: 'iperf3' },
   { bin: 'wrk', pkg: 'wrk' },
   { bin: 'nginx', pkg: 'nginx-light' },
-  { bin: 'nghttpx', pkg: 'nghttp2-proxy' },
   // nginx's stream module has no program of its own: the path is found as /usr/sbin/../lib/...
   { bin: '../lib/nginx/modules/ngx_stream_module.so', pkg: 'libnginx-mod-stream' },
 ];
