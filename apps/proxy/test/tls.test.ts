@@ -2,6 +2,7 @@
 // nghttpx and a python3-h2 CONNECT terminator over Python's ssl module. Each refusal is Envoy's
 // outcome (the connection closed), counted under ssl.*, and the process goes on serving.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import tls from 'node:tls';
 import { fileURLToPath } from 'node:url';
@@ -266,6 +267,65 @@ static_resources:
     expect(await proxy.stat('http.https.downstream_cx_http2_total')).toBe(2);
     expect(await proxy.stat('http.https.downstream_cx_http1_total')).toBe(1);
     expect(await proxy.stat(`listener.127.0.0.1_${proxy.port}.ssl.no_certificate`)).toBe(2);
+  }, 60_000);
+});
+
+describe("the client's identity reaches routing and the upstream (x-forwarded-client-cert)", () => {
+  it('SANITIZE_SET with uri: routes match on the client SPIFFE URI, the backend receives XFCC with By, Hash and URI, and a forged XFCC is replaced', async () => {
+    const http = await import('node:http');
+    const seen: Array<string | undefined> = [];
+    const backend = http.createServer((req, res) => {
+      const value = req.headers['x-forwarded-client-cert'];
+      seen.push(Array.isArray(value) ? value.join(',') : value);
+      res.end('from the backend');
+    });
+    await new Promise<void>((resolve) => backend.listen(0, '127.0.0.1', resolve));
+    cleanups.push(() => new Promise<void>((resolve) => backend.close(() => resolve())));
+    const backendPort = (backend.address() as net.AddressInfo).port;
+    const proxy = await serve(
+      `admin: { address: { socket_address: { address: 127.0.0.1, port_value: 9901 } } }
+static_resources:
+  listeners:
+  - name: https
+    address: { socket_address: { address: 127.0.0.1, port_value: 10000 } }
+    filter_chains:
+    - ${downstreamTls({ requireClient: true, alpn: ['h2', 'http/1.1'] }).trimStart()}
+      filters:
+      - name: envoy.filters.network.http_connection_manager
+        typed_config:
+          "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
+          stat_prefix: https
+          forward_client_cert_details: SANITIZE_SET
+          set_current_client_cert_details: { uri: true }
+          route_config:
+            virtual_hosts:
+            - name: all
+              domains: ["*"]
+              routes:
+              - match: { prefix: /, headers: [{ name: x-forwarded-client-cert, string_match: { contains: "URI=${SPIFFE}/client" } }] }
+                route: { cluster: backend }
+              - match: { prefix: / }
+                direct_response: { status: 403, body: { inline_string: "not for you\\n" } }
+          http_filters: [{ name: envoy.filters.http.router, typed_config: { "@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router } }]
+  clusters:
+  - name: backend
+    load_assignment: { cluster_name: backend, endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address: 127.0.0.1, port_value: ${backendPort} } } } }] }] }
+`,
+      [],
+      { ports: new Map([[backendPort, backendPort]]) },
+    );
+    cleanups.push(proxy.cleanup);
+    const url = `https://localhost:${proxy.ports.get(10000) as number}/`;
+    const curl = requirePeer('curl');
+    const args = ['-sS', '--max-time', '10', '--cacert', pki.ca, '--cert', client.cert, '--key', client.key, '-H', 'x-forwarded-client-cert: URI=forged', url];
+    expect((await run(curl, args)).stdout).toBe('from the backend');
+    const hash = (await import('node:crypto')).createHash('sha256').update(new (await import('node:crypto')).X509Certificate(readFileSync(client.cert)).raw).digest('hex');
+    expect(seen).toEqual([`By=${SPIFFE}/server;Hash=${hash};URI=${SPIFFE}/client`]);
+    // Another workload of the mesh passes the TLS checks but not the route's identity match.
+    const neighbour = pki.leaf('neighbour', { uri: [`${SPIFFE}/neighbour`] });
+    const other = await run(curl, ['-sS', '--max-time', '10', '--cacert', pki.ca, '--cert', neighbour.cert, '--key', neighbour.key, url]);
+    expect(other.stdout).toBe('not for you\n');
+    expect(seen).toHaveLength(1);
   }, 60_000);
 });
 

@@ -161,6 +161,19 @@ describe.each<Downstream>(['HTTP1', 'HTTP2'])('ConnectTerminationIntegrationTest
     expect(other.status).toBe(404);
   });
 
+  it('a CONNECT whose target is not host:port is a 400 (http.invalid_authority), and no upstream is dialled', async () => {
+    const { proxy, port, upstream } = await setUp();
+    for (const target of ['foo.lyft.com', 'foo.lyft.com:0', 'foo.lyft.com:99999', '[::1]']) {
+      const client = await tunnel(downstream, port, { authority: target });
+      expect(client.status, target).toBe(400);
+    }
+    expect(upstream.sockets.length).toBe(0);
+    expect(proxy.stat('http.config_test.downstream_rq_4xx')).toBe(4);
+    // IPv6 in brackets with a port is fine.
+    const ok = await tunnel(downstream, port, { authority: '[::1]:80' });
+    expect(ok.status).toBe(200);
+  });
+
   it('DownstreamClose', async () => {
     const dir = logDir();
     const { proxy, port, upstream } = await setUp({ logPath: join(dir, 'access.log') });

@@ -55,6 +55,15 @@ export const httpConnectionManager = typedMessage(
     xff_num_trusted_hops: uint32().default(0),
     skip_xff_append: z.boolean().default(false),
     via: z.string().default(''),
+    /** x-forwarded-client-cert: what happens to the client's and how this hop's is added (mTLS only). */
+    forward_client_cert_details: protoEnum({ SANITIZE: 0, FORWARD_ONLY: 1, APPEND_FORWARD: 2, SANITIZE_SET: 3, ALWAYS_FORWARD_ONLY: 4 }).default('SANITIZE'),
+    set_current_client_cert_details: message('envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager.SetCurrentClientCertDetails', {
+      subject: z.boolean().default(false),
+      cert: z.boolean().default(false),
+      chain: z.boolean().default(false),
+      dns: z.boolean().default(false),
+      uri: z.boolean().default(false),
+    }).optional(),
     strip_any_host_port: z.boolean().default(false),
     strip_matching_host_port: z.boolean().default(false),
     normalize_path: z.boolean().default(false),

@@ -7,6 +7,7 @@ import type { DownstreamAbort, DownstreamEvents, DownstreamProtocol, DownstreamR
 import { addressFromXff, appendValue, firstValue, hasToken, httpDate, isInternalIp, removeHeader } from './headers.js';
 import { ResponseCodeDetails } from './local-reply.js';
 import type { HcmSettings } from './settings.js';
+import { mutateClientCertHeader } from './client-cert-details.js';
 
 /** Envoy's x-envoy-* request headers that only trusted (internal) clients may send. */
 const INTERNAL_ONLY_ENVOY_HEADERS = [
@@ -28,6 +29,9 @@ export interface EarlyRejection {
   readonly body: string;
   readonly details: string;
 }
+
+/** host:port, the host a name, an IPv4 address or a bracketed IPv6 address, the port 1-65535. */
+const AUTHORITY_FORM = /^(?:\[[0-9A-Fa-f:.]+\]|[^\s:/?#@[\]]+):(?:6553[0-5]|655[0-2]\d|65[0-4]\d{2}|6[0-4]\d{3}|[1-5]\d{4}|[1-9]\d{0,3})$/;
 
 function noop(): void {
   // Request body errors end in the stream's close.
@@ -169,6 +173,12 @@ export class ActiveStream implements DownstreamEvents, RouterCallbacks {
       return;
     }
     const path = headers[':path'] as string | undefined;
+    // A classic CONNECT names its target in authority-form, host:port (RFC 9110 §9.3.6); Envoy and
+    // ztunnel answer anything else with 400 instead of guessing a port.
+    if (isConnect && path === undefined && !AUTHORITY_FORM.test(authority)) {
+      this.sendLocalReply(400, '', ResponseCodeDetails.invalidAuthority);
+      return;
+    }
     if (!isConnect || path !== undefined) {
       if (path === undefined || path === '') {
         this.sendLocalReply(404, '', ResponseCodeDetails.missingPath);
@@ -279,6 +289,8 @@ export class ActiveStream implements DownstreamEvents, RouterCallbacks {
       if (finalIp !== undefined) this.streamInfo.downstreamRemoteAddress = { kind: 'ip', ip: finalIp, port: 0 };
     }
     if (headers['x-forwarded-proto'] === undefined) headers['x-forwarded-proto'] = scheme;
+
+    mutateClientCertHeader(headers, this.streamInfo, settings.forwardClientCertDetails, settings.setCurrentClientCertDetails);
 
     const internalRequest = singleXff && finalIp !== undefined && isInternalIp(finalIp);
     const edgeRequest = !internalRequest && settings.useRemoteAddress;

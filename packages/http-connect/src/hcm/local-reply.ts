@@ -14,6 +14,7 @@ export const ResponseCodeDetails = {
   requestOverallTimeout: 'request_overall_timeout',
   requestHeaderTimeout: 'request_header_timeout',
   missingHost: 'missing_host_header',
+  invalidAuthority: 'http.invalid_authority',
   missingPath: 'missing_path_rejected',
   absolutePath: 'absolute_path_rejected',
   lowVersion: 'low_version',

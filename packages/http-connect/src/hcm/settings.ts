@@ -32,6 +32,8 @@ export interface HcmSettings {
   readonly serverName: string;
   readonly serverHeaderTransformation: 'OVERWRITE' | 'APPEND_IF_ABSENT' | 'PASS_THROUGH';
   readonly via: string;
+  readonly forwardClientCertDetails: HttpConnectionManager['forward_client_cert_details'];
+  readonly setCurrentClientCertDetails: HttpConnectionManager['set_current_client_cert_details'];
   readonly useRemoteAddress: boolean;
   readonly xffNumTrustedHops: number;
   readonly skipXffAppend: boolean;
@@ -122,6 +124,8 @@ export function compileHttpConnectionManager(config: HttpConnectionManager, cont
     serverName: config.server_name,
     serverHeaderTransformation: config.server_header_transformation,
     via: config.via,
+    forwardClientCertDetails: config.forward_client_cert_details,
+    setCurrentClientCertDetails: config.set_current_client_cert_details,
     useRemoteAddress: config.use_remote_address,
     xffNumTrustedHops: config.xff_num_trusted_hops,
     skipXffAppend: config.skip_xff_append,
