@@ -1,6 +1,6 @@
 /** A fake AdminContext around a real Store and a real Logging, and an admin started on it. */
 import { Store } from '@il/core';
-import type { AdminContext, ClusterStatus, ServerState } from '../src/admin/context.js';
+import type { AdminContext, CertificateSet, ClusterStatus, ServerState } from '../src/admin/context.js';
 import { startAdmin, type AdminServer } from '../src/admin/server.js';
 import { createLogging, type Logging } from '../src/logging/logging.js';
 
@@ -18,6 +18,7 @@ export interface Fake {
   configDump: unknown;
   runtime: Record<string, unknown>;
   clusters: ClusterStatus[];
+  certs: CertificateSet[];
 }
 
 export function fakeContext(): Fake {
@@ -56,6 +57,7 @@ export function fakeContext(): Fake {
         hosts: [{ address: 'envoy://decap/', weight: 1, healthy: true, stats: { cx_total: 1 } }],
       },
     ],
+    certs: [],
     context: undefined as unknown as AdminContext,
   };
   (fake as { context: AdminContext }).context = {
@@ -74,6 +76,7 @@ export function fakeContext(): Fake {
       { name: 'encap', address: 'envoy://encap/' },
     ],
     runtime: () => fake.runtime,
+    certs: () => fake.certs,
     logging: { levels: () => logging.levels(), setLevel: (component, level) => logging.setLevel(component, level) },
     healthcheck: {
       failed: () => fake.healthFailed,

@@ -2,6 +2,7 @@
 // nghttpx and a python3-h2 CONNECT terminator over Python's ssl module. Each refusal is Envoy's
 // outcome (the connection closed), counted under ssl.*, and the process goes on serving.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import tls from 'node:tls';
@@ -206,6 +207,28 @@ describe('downstream TLS (DownstreamTlsContext) with openssl s_client', () => {
     const ok = await sClient(proxy.port, ['-CAfile', pki.ca, '-cert', client.cert, '-key', client.key]);
     expect(ok).toContain('ping through TLS');
   }, 90_000);
+
+  it("a client's close_notify is a half-close: everything it sent before still comes back (4 MiB, sha256), then the proxy ends too", async () => {
+    const proxy = await start(tlsTcpProxy({ requireClient: true }));
+    const payload = randomBytes(4 * 1024 * 1024);
+    const echoed = await within(
+      new Promise<Buffer>((resolve, reject) => {
+        const socket = tls.connect({ port: proxy.port, host: '127.0.0.1', servername: 'proxy.test', ca: readFileSync(pki.ca), cert: readFileSync(client.cert), key: readFileSync(client.key), allowHalfOpen: true });
+        const chunks: Buffer[] = [];
+        socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+        socket.once('end', () => {
+          socket.destroy();
+          resolve(Buffer.concat(chunks));
+        });
+        socket.once('error', reject);
+        socket.once('secureConnect', () => socket.end(payload));
+      }),
+      30_000,
+      'the echo and the end of the TLS connection',
+    );
+    expect(echoed.length).toBe(payload.length);
+    expect(createHash('sha256').update(echoed).digest('hex')).toBe(createHash('sha256').update(payload).digest('hex'));
+  }, 60_000);
 
   it('plaintext, garbage and a truncated ClientHello: the inspector sends plaintext to the raw_buffer chain, the TLS chain counts the broken handshakes, nothing hangs', async () => {
     const proxy = await start(tlsTcpProxy());
@@ -445,6 +468,80 @@ common_tls_context:
     expect(await roundTrip(proxy.ports.get(10000) as number, 'secret')).toBe('');
     const stats = await (await fetch(`http://127.0.0.1:${proxy.ports.get(9901) as number}/stats?filter=cluster.secure.ssl`)).text();
     expect(stats).toMatch(/^cluster\.secure\.ssl\.fail_verify_error: 1$/m);
+  }, 60_000);
+});
+
+describe('admin /certs', () => {
+  /** What openssl (not node) says of a certificate file: serial in hex, notBefore and notAfter. */
+  async function opensslSays(file: string): Promise<{ serial: string; notBefore: Date; notAfter: Date }> {
+    const { stdout } = await run(requirePeer('openssl'), ['x509', '-in', file, '-noout', '-serial', '-startdate', '-enddate']);
+    const field = (name: string): string => new RegExp(`^${name}=(.+)$`, 'm').exec(stdout)?.[1] ?? '';
+    return { serial: field('serial').toLowerCase(), notBefore: new Date(field('notBefore')), notAfter: new Date(field('notAfter')) };
+  }
+  const rfc3339 = (date: Date): string => date.toISOString().replace(/\.000Z$/, 'Z');
+
+  it("lists each listener and cluster TLS context: the trusted CA and the presented certificate, with Envoy's fields", async () => {
+    const listenerText = tlsTcpProxy({ requireClient: true });
+    // The same proxy with a TLS cluster too: the upstream context presents the client certificate.
+    const text = listenerText.replace(
+      / {2}clusters:\n {2}- name: echo\n/,
+      `  clusters:
+  - name: echo
+    transport_socket:
+      name: envoy.transport_sockets.tls
+      typed_config:
+        "@type": type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext
+        common_tls_context:
+          tls_certificates: [{ certificate_chain: { inline_string: ${JSON.stringify(readFileSync(client.cert, 'utf8'))} }, private_key: { filename: ${client.key} } }]
+`,
+    );
+    expect(text).not.toBe(listenerText);
+    const proxy = await start(text);
+    const res = await fetch(`http://127.0.0.1:${proxy.ports.get(9901) as number}/certs`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toContain('application/json');
+    const body = (await res.json()) as { certificates: { ca_cert: Record<string, unknown>[]; cert_chain: Record<string, unknown>[] }[] };
+    expect(body.certificates).toHaveLength(2);
+    const [listener, cluster] = body.certificates as [(typeof body.certificates)[number], (typeof body.certificates)[number]];
+
+    const ca = await opensslSays(pki.ca);
+    expect(listener.ca_cert).toEqual([
+      {
+        path: pki.ca,
+        serial_number: ca.serial,
+        subject_alt_names: [],
+        days_until_expiration: expect.stringMatching(/^(29|30)$/) as unknown,
+        valid_from: rfc3339(ca.notBefore),
+        expiration_time: rfc3339(ca.notAfter),
+      },
+    ]);
+    const leaf = await opensslSays(server.cert);
+    expect(listener.cert_chain).toEqual([
+      {
+        path: server.cert,
+        serial_number: leaf.serial,
+        subject_alt_names: [{ dns: 'localhost' }, { dns: 'proxy.test' }, { uri: `${SPIFFE}/server` }, { ip_address: '127.0.0.1' }],
+        // Made to expire 30 days from its creation, a moment ago.
+        days_until_expiration: '29',
+        valid_from: rfc3339(leaf.notBefore),
+        expiration_time: rfc3339(leaf.notAfter),
+      },
+    ]);
+    const clientLeaf = await opensslSays(client.cert);
+    expect(cluster.ca_cert).toEqual([]);
+    expect(cluster.cert_chain).toMatchObject([{ path: '<inline>', serial_number: clientLeaf.serial, subject_alt_names: [{ uri: `${SPIFFE}/client` }] }]);
+  }, 60_000);
+
+  it('an expired certificate shows 0 days until expiration', async () => {
+    const text = tcpToTlsUpstream(
+      1,
+      `common_tls_context:
+  tls_certificates: [{ certificate_chain: { filename: ${expired.cert} }, private_key: { filename: ${expired.key} } }]`,
+    );
+    const proxy = await serve(text, [], { ports: new Map([[1, 1]]) });
+    cleanups.push(proxy.cleanup);
+    const body = (await (await fetch(`http://127.0.0.1:${proxy.ports.get(9901) as number}/certs`)).json()) as { certificates: { cert_chain: { days_until_expiration: string; expiration_time: string }[] }[] };
+    expect(body.certificates[0]?.cert_chain[0]).toMatchObject({ days_until_expiration: '0', expiration_time: '2020-01-02T00:00:00Z' });
   }, 60_000);
 });
 

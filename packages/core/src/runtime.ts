@@ -5,6 +5,7 @@ import { InternalListenerRegistry } from './network/internal-listener-registry.j
 import { ListenerManager } from './network/listener-manager.js';
 import type { ComponentLog, NetworkFilterFactory } from './network/network-filter.js';
 import { Store } from './stats/store.js';
+import type { TlsContext } from './transport-sockets/tls/tls-context.js';
 import { ClusterManager } from './upstream/cluster-manager.js';
 import type { DnsResolver } from './upstream/dns-resolver.js';
 
@@ -66,6 +67,11 @@ export class Runtime {
       accessLogFiles: this.accessLogFiles,
       secrets: bootstrap.static_resources.secrets,
     });
+  }
+
+  /** Every TLS context of the listeners and clusters (admin /certs). */
+  tlsContexts(): TlsContext[] {
+    return [...this.listenerManager.tlsContexts(), ...this.clusterManager.clusters().flatMap((c) => c.tlsContexts())];
   }
 
   async start(): Promise<void> {

@@ -2,6 +2,7 @@
  * Everything the admin interface knows about the running server. The admin depends only on
  * this: the server implements it, tests fake it.
  */
+import type { X509Certificate } from 'node:crypto';
 import type { Store } from '@il/core';
 
 /** Envoy's ServerInfo.State. */
@@ -44,6 +45,18 @@ export interface ListenerStatus {
   readonly address: string;
 }
 
+/** A certificate and the file it was read from (`<inline>` for inline data). */
+export interface CertificateSource {
+  readonly path: string;
+  readonly certificate: X509Certificate;
+}
+
+/** One TLS context: the CA it trusts and the certificates it presents (Envoy's `Certificate`). */
+export interface CertificateSet {
+  readonly caCert: readonly CertificateSource[];
+  readonly certChain: readonly CertificateSource[];
+}
+
 export interface AdminContext {
   readonly stats: Store;
   /**
@@ -54,6 +67,8 @@ export interface AdminContext {
   serverInfo(): ServerInfo;
   clusters(): readonly ClusterStatus[];
   listeners(): readonly ListenerStatus[];
+  /** Every TLS context of the listeners and clusters. */
+  certs(): readonly CertificateSet[];
   /** Runtime keys and their final values. */
   runtime(): Record<string, unknown>;
   readonly logging: {

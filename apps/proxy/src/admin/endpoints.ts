@@ -3,6 +3,7 @@
  * (source/server/admin/admin.cc and the *_handler.cc beside it), each a function of the
  * AdminContext and the query.
  */
+import { renderCerts } from './certs.js';
 import { renderClustersJson, renderClustersText } from './clusters.js';
 import { toConfigDump } from './config-dump.js';
 import type { AdminContext, ServerState } from './context.js';
@@ -135,6 +136,12 @@ const FORMAT_PARAM: ParamHelp = { name: 'format', help: 'File format to use', ch
 export function endpoints(context: AdminContext, log: Log, index: () => string, help: () => string): Endpoint[] {
   return [
     { path: '/', help: 'Admin home page', mutates: false, handle: () => ({ status: 200, contentType: HTML, body: index() }) },
+    {
+      path: '/certs',
+      help: 'print certs on machine',
+      mutates: false,
+      handle: () => ({ status: 200, contentType: JSON_TYPE, body: renderCerts(context.certs()) }),
+    },
     {
       path: '/clusters',
       help: 'upstream cluster status',

@@ -45,6 +45,11 @@ export function adminContext(bootstrap: Bootstrap, runtime: Runtime, logging: Lo
       };
     }),
     listeners: () => runtime.listenerManager.listeners().map(({ name, address }) => ({ name, address })),
+    certs: () => runtime.tlsContexts().map((context) => ({
+      // Envoy reports the first certificate of the trusted bundle and each presented chain's leaf.
+      caCert: context.trustedCa.slice(0, 1).map((certificate) => ({ path: context.trustedCaSource ?? '<inline>', certificate })),
+      certChain: context.certificateChains.flatMap(({ source, chain }) => chain.slice(0, 1).map((certificate) => ({ path: source, certificate }))),
+    })),
     runtime: () => runtimeValues(bootstrap),
     logging: {
       levels: () => logging.levels(),

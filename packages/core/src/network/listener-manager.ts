@@ -15,6 +15,7 @@ import { ListenerStats } from './listener-stats.js';
 import { DownstreamTlsServer } from '../transport-sockets/tls/downstream-tls.js';
 import { downstreamTlsOf } from '../transport-sockets/tls/downstream-transport.js';
 import { SslStats } from '../transport-sockets/tls/ssl-stats.js';
+import type { TlsContext } from '../transport-sockets/tls/tls-context.js';
 import { tlsInfoOf } from '../transport-sockets/tls/tls-info.js';
 import { inspectTls, tlsInspectorStats, type InspectedConnection, type TlsInspectorStats } from '../transport-sockets/tls/tls-inspector.js';
 import type {
@@ -152,6 +153,17 @@ export class ListenerManager {
     }
     await this.closeConnections();
     for (const listener of this.#listeners) listener.internal?.close();
+  }
+
+  /** Every TLS context of every filter chain (admin /certs). */
+  tlsContexts(): TlsContext[] {
+    const contexts: TlsContext[] = [];
+    for (const listener of this.#listeners) {
+      for (const entry of [...listener.chains, ...(listener.defaultChain === undefined ? [] : [listener.defaultChain])]) {
+        if (entry.tls !== undefined) contexts.push(entry.tls.context);
+      }
+    }
+    return contexts;
   }
 
   /** Closes every open downstream connection now; resolves once they have all closed. */

@@ -5,6 +5,7 @@ import {
   type Http2ProtocolOptions,
   type Http1ProtocolOptions,
   type CommonHttpProtocolOptions,
+  type UpstreamHttpProtocolOptions,
   type LbEndpoint,
   type Secret,
 } from '@il/config/runtime';
@@ -20,8 +21,10 @@ import { Host } from './host.js';
 import { createLoadBalancer, type LoadBalancer } from './load-balancer.js';
 import { ResourceManager } from './resource-manager.js';
 import { SslStats } from '../transport-sockets/tls/ssl-stats.js';
+import type { TlsContext } from '../transport-sockets/tls/tls-context.js';
 import { secureUpstream } from '../transport-sockets/tls/upstream-tls.js';
 import { UpstreamTransport } from '../transport-sockets/tls/upstream-transport.js';
+import type { TransportSocketOptions } from '../transport-sockets/transport-socket-options.js';
 
 /** Which HTTP version requests and tunnels to this cluster use (envoy-behavior.md §1.7). */
 export type UpstreamHttpProtocol = 'http1' | 'http2' | 'downstream';
@@ -46,6 +49,8 @@ export interface NewConnectionOptions {
   /** A raw TCP session counts toward the host's load for LEAST_REQUEST. */
   tcpSession?: boolean | undefined;
   allowHalfOpen?: boolean | undefined;
+  /** SNI and SAN overrides for a TLS transport socket (the router's auto_sni, auto_san_validation). */
+  transportSocketOptions?: TransportSocketOptions | undefined;
 }
 
 export type ConnectFailure = 'overflow' | 'no_healthy_upstream';
@@ -126,6 +131,11 @@ export class UpstreamCluster {
     return this.#hosts;
   }
 
+  /** The TLS contexts of this cluster's transport sockets (admin /certs). */
+  tlsContexts(): TlsContext[] {
+    return this.#transport.contexts();
+  }
+
   /** Connections open right now. */
   get activeConnections(): number {
     return this.#active.size;
@@ -142,6 +152,11 @@ export class UpstreamCluster {
 
   get commonHttpOptions(): CommonHttpProtocolOptions | undefined {
     return this.#protocolOptions()?.common_http_protocol_options;
+  }
+
+  /** auto_sni, auto_san_validation and override_auto_sni_header, read by the router per request. */
+  get upstreamHttpOptions(): UpstreamHttpProtocolOptions['upstream_http_protocol_options'] {
+    return this.#protocolOptions()?.upstream_http_protocol_options;
   }
 
   /** Resolves DNS clusters once and starts their refresh; STATIC clusters are ready at once. */
@@ -191,7 +206,7 @@ export class UpstreamCluster {
       connectTimeoutMs: this.connectTimeoutMs,
     });
     const tls = this.#sslStats === undefined ? undefined : this.#transport.forHost(host.metadata);
-    const socket: ConnectionSocket = tls === undefined || this.#sslStats === undefined ? raw : (secureUpstream(raw, tls, this.#sslStats, host.hostname));
+    const socket: ConnectionSocket = tls === undefined || this.#sslStats === undefined ? raw : secureUpstream(raw, tls, this.#sslStats, host.hostname, options.transportSocketOptions);
     const connection = new UpstreamConnection(socket, host, this);
     this.#track(connection, options.tcpSession === true);
     return connection;

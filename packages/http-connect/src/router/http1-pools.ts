@@ -2,8 +2,9 @@ import { createRequire } from 'node:module';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Pool } from 'undici';
-import type { ClusterManager, DrainManager, FilterState, Host, UpstreamCluster, UpstreamConnection } from '@il/core';
+import type { ClusterManager, DrainManager, Host, UpstreamCluster, UpstreamConnection } from '@il/core';
 import { UpstreamConnectError } from './upstream.js';
+import { poolKey, type PoolDialOptions } from '../upstream/pool-key.js';
 
 type Undici = typeof import('undici');
 let undici: Undici | undefined;
@@ -25,12 +26,7 @@ const DEFAULT_IDLE_TIMEOUT_MS = 3_600_000;
 /** Envoy's default max_response_headers_kb (60 KiB) for upstream responses. */
 const MAX_RESPONSE_HEADER_BYTES = 60 * 1024;
 
-export interface Http1PoolOptions {
-  /** Internal hops of the downstream connection (a pool per hop count: internal listeners bound the depth). */
-  hops: number;
-  /** Its filter state: shared objects ride along to internal listeners, so they key the pool as in Envoy. */
-  downstreamFilterState: FilterState | undefined;
-}
+export type Http1PoolOptions = PoolDialOptions;
 
 /**
  * HTTP/1.1 connection pools on undici: one `Pool` per cluster, host and pool key. Each pool dials
@@ -79,22 +75,6 @@ export class Http1ConnectionPools {
   }
 }
 
-/**
- * Envoy hashes the filter-state objects a connection carries to an internal listener into the pool
- * key, so requests with different shared state never share a connection (issue #35711's fix).
- */
-function poolKey(options: Http1PoolOptions): string {
-  const shared = options.downstreamFilterState?.sharedWithUpstream() ?? [];
-  if (shared.length === 0) return String(options.hops);
-  let state: string;
-  try {
-    state = JSON.stringify(shared.map((s) => [s.key, s.sharing, s.value]));
-  } catch {
-    state = `unserializable:${shared.map((s) => s.key).join(',')}`;
-  }
-  return `${options.hops}|${state}`;
-}
-
 function originOf(host: Host): string {
   const socketAddress = host.address.socket_address;
   if (socketAddress === undefined) return 'http://localhost';
@@ -117,7 +97,11 @@ function createPool(cluster: UpstreamCluster, host: Host, options: Http1PoolOpti
     maxHeaderSize: MAX_RESPONSE_HEADER_BYTES,
     ...(maxRequests === undefined || maxRequests === 0 ? {} : { maxRequestsPerClient: maxRequests }),
     connect: (_connectOptions, callback) => {
-      const connection = cluster.newConnection(host, { hops: options.hops, downstreamFilterState: options.downstreamFilterState });
+      const connection = cluster.newConnection(host, {
+        hops: options.hops,
+        downstreamFilterState: options.downstreamFilterState,
+        transportSocketOptions: options.transportSocketOptions,
+      });
       if (connection === 'overflow') {
         callback(new UpstreamConnectError('overflow', undefined, `cluster '${cluster.name}': max_connections reached`), null);
         return;

@@ -13,6 +13,7 @@ import {
 } from '../hcm/local-reply.js';
 import type { HcmSettings } from '../hcm/settings.js';
 import type { RouteForward, RouteMatchResult } from '../route/index.js';
+import { autoTransportSocketOptions } from './auto-sni.js';
 import { Http1Upstream } from './http1-upstream.js';
 import { Http2Upstream } from './http2-upstream.js';
 import { trackUpstreamRequest, type UpstreamCallbacks, type UpstreamRequest } from './upstream.js';
@@ -194,8 +195,13 @@ export class RouterFilter implements UpstreamCallbacks {
 
     const useHttp2 = cluster.httpProtocol === 'http2' || (cluster.httpProtocol === 'downstream' && cb.protocol === 'HTTP/2');
     const hasBody = !cb.endedOnHeaders;
+    const dialOptions = {
+      hops: cb.hops,
+      downstreamFilterState: cb.downstreamFilterState,
+      transportSocketOptions: autoTransportSocketOptions(cluster, headers, authority),
+    };
     if (useHttp2) {
-      const pool = cb.settings.http2Pools.for(cluster, host, { hops: cb.hops, downstreamFilterState: cb.downstreamFilterState });
+      const pool = cb.settings.http2Pools.for(cluster, host, dialOptions);
       const out: OutgoingHttpHeaders = { ':method': method, ':authority': authority };
       if (!this.#isConnect) {
         out[':scheme'] = headers[':scheme'] ?? 'http';
@@ -218,7 +224,7 @@ export class RouterFilter implements UpstreamCallbacks {
     this.#release = release;
     const list = toHeaderList(headers, skipForHttp1);
     list.push('host', authority);
-    const pool = cb.settings.http1Pools.for(cluster, host, { hops: cb.hops, downstreamFilterState: cb.downstreamFilterState });
+    const pool = cb.settings.http1Pools.for(cluster, host, dialOptions);
     this.#upstream = new Http1Upstream(
       pool,
       { method, path: this.#isConnect ? authority : (headers[':path'] as string), headers: list, hasBody: hasBody && !this.#isConnect },

@@ -1,10 +1,11 @@
 import http2, { type ClientHttp2Session, type ClientHttp2Stream, type OutgoingHttpHeaders, type Settings } from 'node:http2';
 import { HTTP2_DEFAULTS } from '@il/config/runtime';
-import type { Counter, FilterState, Host, Scope, UpstreamCluster, UpstreamConnection } from '@il/core';
+import type { Counter, Host, Scope, UpstreamCluster, UpstreamConnection } from '@il/core';
 import { Http2CodecSocket, type ConnectionWatermarks } from '../codec/http2-codec-socket.js';
 import { http2StallTimeoutMs } from '../codec/http2-defaults.js';
 import { startKeepalive } from '../codec/http2-keepalive.js';
 import { ConnectionPoolError } from './pool-error.js';
+import { poolKey, type PoolDialOptions } from './pool-key.js';
 
 const MIB = 1024 * 1024;
 /** Envoy's common_http_protocol_options.idle_timeout default. */
@@ -12,12 +13,7 @@ const DEFAULT_IDLE_TIMEOUT_MS = 3_600_000;
 /** What a session is assumed to take before the peer's SETTINGS say otherwise (RFC 9113: unlimited). */
 const PEER_MAX_CONCURRENT_STREAMS = 2_147_483_647;
 
-export interface Http2PoolDialOptions {
-  /** Internal hops of the downstream the next dialled session serves. */
-  hops?: number | undefined;
-  /** The downstream's filter state, carried to an internal listener by the cluster's transport socket. */
-  downstreamFilterState?: FilterState | undefined;
-}
+export type Http2PoolDialOptions = PoolDialOptions;
 
 export interface Http2RequestOptions {
   /** END_STREAM on the HEADERS frame (a request without a body). */
@@ -75,8 +71,8 @@ class PooledSession {
 export class Http2ConnectionPool {
   readonly cluster: UpstreamCluster;
   readonly host: Host;
-  /** Options for the next dial (the latest `Http2ConnectionPools.for` call's). */
-  dialOptions: Http2PoolDialOptions = {};
+  /** What every connection of this pool is dialled with (the pool's key). */
+  readonly dialOptions: Http2PoolDialOptions;
   readonly #counters: PoolCounters;
   readonly #sessions = new Set<PooledSession>();
   readonly #byStream = new WeakMap<ClientHttp2Stream, PooledSession>();
@@ -91,9 +87,10 @@ export class Http2ConnectionPool {
   #draining = false;
   #closed = false;
 
-  constructor(cluster: UpstreamCluster, host: Host, counters: PoolCounters) {
+  constructor(cluster: UpstreamCluster, host: Host, counters: PoolCounters, dialOptions: Http2PoolDialOptions = {}) {
     this.cluster = cluster;
     this.host = host;
+    this.dialOptions = dialOptions;
     this.#counters = counters;
     const h2 = cluster.http2Options;
     this.#streamWindow = h2?.initial_stream_window_size ?? HTTP2_DEFAULTS.initialStreamWindowSize;
@@ -210,8 +207,8 @@ export class Http2ConnectionPool {
     if (this.#waiters.length === 0 || this.#closed) return;
     const expected = this.#connectingCapacity();
     if (this.#waiters.length <= expected) return;
-    const { hops, downstreamFilterState } = this.dialOptions;
-    const connection = this.cluster.newConnection(this.host, { hops, downstreamFilterState });
+    const { hops, downstreamFilterState, transportSocketOptions } = this.dialOptions;
+    const connection = this.cluster.newConnection(this.host, { hops, downstreamFilterState, transportSocketOptions });
     if (connection === 'overflow') {
       // Waiters a connecting session may still serve keep waiting; the others fail now.
       if (expected === 0) this.#failWaiters(new ConnectionPoolError('overflow', `cluster '${this.cluster.name}': max_connections reached`));
@@ -411,7 +408,7 @@ export class Http2ConnectionPool {
  */
 export class Http2ConnectionPools {
   readonly #scope: Scope | undefined;
-  readonly #pools = new Map<UpstreamCluster, Map<Host, Http2ConnectionPool>>();
+  readonly #pools = new Map<UpstreamCluster, Map<Host, Map<string, Http2ConnectionPool>>>();
   #draining = false;
 
   /** `scope`: the root under which `cluster.<name>.` pool counters go (default: each cluster's own scope). */
@@ -419,38 +416,53 @@ export class Http2ConnectionPools {
     this.#scope = options.scope;
   }
 
+  /** The pool of a host for connections dialled with these options (see poolKey). */
   for(cluster: UpstreamCluster, host: Host, options: Http2PoolDialOptions = {}): Http2ConnectionPool {
     let byHost = this.#pools.get(cluster);
     if (byHost === undefined) {
       byHost = new Map();
       this.#pools.set(cluster, byHost);
     }
-    let pool = byHost.get(host);
+    let byKey = byHost.get(host);
+    if (byKey === undefined) {
+      byKey = new Map();
+      byHost.set(host, byKey);
+    }
+    const key = poolKey(options);
+    let pool = byKey.get(key);
     if (pool === undefined) {
       const scope = this.#scope?.taggedScope('cluster', cluster.name, 'envoy_cluster_name') ?? cluster.stats.scope;
-      pool = new Http2ConnectionPool(cluster, host, {
-        closeNotify: scope.counter('upstream_cx_close_notify'),
-        idleTimeout: scope.counter('upstream_cx_idle_timeout'),
-        maxRequests: scope.counter('upstream_cx_max_requests'),
-        txStallTimeout: scope.counter('http2.tx_stall_timeout'),
-        keepaliveTimeout: scope.counter('http2.keepalive_timeout'),
-      });
+      pool = new Http2ConnectionPool(
+        cluster,
+        host,
+        {
+          closeNotify: scope.counter('upstream_cx_close_notify'),
+          idleTimeout: scope.counter('upstream_cx_idle_timeout'),
+          maxRequests: scope.counter('upstream_cx_max_requests'),
+          txStallTimeout: scope.counter('http2.tx_stall_timeout'),
+          keepaliveTimeout: scope.counter('http2.keepalive_timeout'),
+        },
+        options,
+      );
       if (this.#draining) pool.drain();
-      byHost.set(host, pool);
+      byKey.set(key, pool);
     }
-    pool.dialOptions = options;
     return pool;
   }
 
   /** Server drain: sessions close once idle instead of after idle_timeout. */
   drain(): void {
     this.#draining = true;
-    for (const byHost of this.#pools.values()) for (const pool of byHost.values()) pool.drain();
+    for (const pool of this.#all()) pool.drain();
   }
 
   close(): void {
-    for (const byHost of this.#pools.values()) for (const pool of byHost.values()) pool.close();
+    for (const pool of this.#all()) pool.close();
     this.#pools.clear();
+  }
+
+  *#all(): Generator<Http2ConnectionPool> {
+    for (const byHost of this.#pools.values()) for (const byKey of byHost.values()) yield* byKey.values();
   }
 }
 

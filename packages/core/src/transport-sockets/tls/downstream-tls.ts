@@ -50,6 +50,10 @@ export class DownstreamTlsServer {
     this.#server.on('tlsClientError', (error: Error, socket: TLSSocket) => this.#settle(socket, error));
   }
 
+  get context(): TlsContext {
+    return this.#config.context;
+  }
+
   /** The certificate this chain presents (for %DOWNSTREAM_LOCAL_*% and /certs). */
   get localCertificate(): X509Certificate | undefined {
     return this.#config.context.certificates[0];
@@ -73,6 +77,8 @@ export class DownstreamTlsServer {
           if (!socket.destroyed) socket.destroy();
           resolve(undefined);
         } else {
+          // node's TLS socket took allowHalfOpen from the connection when it wrapped it (false, above).
+          result.allowHalfOpen = halfOpen;
           resolve(result);
         }
       };
@@ -88,8 +94,7 @@ export class DownstreamTlsServer {
   }
 
   #settle(socket: TLSSocket, result: TLSSocket | Error): void {
-    // node's TLS socket keeps the connection it wraps as `_parent` (not documented, stable since node 0.11).
-    const raw = (socket as unknown as { _parent?: object })._parent;
+    const raw = wrappedConnection(socket);
     const settle = raw === undefined ? undefined : this.#pending.get(raw);
     if (settle === undefined) {
       socket.destroy();
@@ -126,6 +131,17 @@ export class DownstreamTlsServer {
     this.#stats.onHandshake(socket, peer === undefined);
     settle(socket);
   }
+}
+
+/**
+ * The connection a server-side TLS socket wraps. node keeps a kernel socket as `_parent`; any
+ * other stream (an internal listener's user-space socket) is wrapped in a JSStreamSocket that the
+ * TLS handle keeps as `_parentWrap`, with the stream as its `stream`. Neither is documented; both
+ * have been stable since node 0.11 and 8, and a test covers each (tls.test.ts, tls-internal.test.ts).
+ */
+function wrappedConnection(socket: TLSSocket): object | undefined {
+  const internals = socket as unknown as { _parent?: object | null; _handle?: { _parentWrap?: { stream?: object } } | null };
+  return internals._parent ?? internals._handle?._parentWrap?.stream ?? undefined;
 }
 
 /** node's `authorizationError` is an Error (or a string); its code names the reason (CERT_HAS_EXPIRED, ...). */

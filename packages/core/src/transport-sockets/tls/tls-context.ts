@@ -31,15 +31,18 @@ export interface TlsContext {
   readonly alpn: readonly string[];
   /** A validation context is configured: the peer's certificate is asked for and checked. */
   readonly validates: boolean;
-  /** The certificates this side presents (for /certs). */
+  /** The certificates this side presents (for /certs), with where each chain came from. */
   readonly certificates: readonly X509Certificate[];
-  /** The trusted CA certificates (for /certs). */
+  /** Each `tls_certificates` entry's chain (leaf first) and its file, or `<inline>`. */
+  readonly certificateChains: readonly { readonly source: string; readonly chain: readonly X509Certificate[] }[];
+  /** The trusted CA certificates (for /certs), and where they came from. */
   readonly trustedCa: readonly X509Certificate[];
+  readonly trustedCaSource: string | undefined;
   /**
    * Checks a peer's certificate after the handshake: the chain (node's `authorized`), the SANs,
    * the pinned hashes and SPKIs. `authorizationError` is node's reason the chain did not verify.
    */
-  verify(peer: X509Certificate | undefined, authorized: boolean, authorizationError: string | undefined, extraSan?: string): PeerVerdict;
+  verify(peer: X509Certificate | undefined, authorized: boolean, authorizationError: string | undefined, sanOverride?: readonly string[]): PeerVerdict;
 }
 
 /** Envoy's defaults: TLS 1.2 minimum; 1.3 maximum for servers, 1.2 for clients (TlsParameters). */
@@ -233,18 +236,22 @@ export function compileTlsContext(common: CommonTlsContext, options: CompileTlsO
     alpn: common.alpn_protocols,
     validates,
     certificates: cert.flatMap(certificatesOf),
+    certificateChains: tlsCertificates.map((c, i) => ({ source: sourceName(c.certificate_chain), chain: certificatesOf(cert[i] ?? '') })),
     trustedCa: ca === undefined ? [] : certificatesOf(ca),
-    verify(peer, authorized, authorizationError, extraSan) {
-      if (!validates && extraSan === undefined) return { failure: undefined, reason: undefined };
+    trustedCaSource: validation?.trusted_ca === undefined ? undefined : sourceName(validation.trusted_ca),
+    verify(peer, authorized, authorizationError, sanOverride) {
+      if (!validates && sanOverride === undefined) return { failure: undefined, reason: undefined };
       if (peer === undefined) return { failure: 'no_cert', reason: 'the peer presented no certificate' };
       if (ca !== undefined && !authorized && !acceptUntrusted && !(allowExpired && authorizationError === 'CERT_HAS_EXPIRED')) {
         return { failure: 'error', reason: `certificate verify failed: ${authorizationError ?? 'unknown'}` };
       }
-      if (sanChecks.length > 0 && !sanChecks.some((check) => check(peer))) {
+      // An override (auto_san_validation, auto_sni_san_validation) replaces the configured matchers.
+      if (sanOverride !== undefined) {
+        if (!sanOverride.some((name) => carriesName(peer, name))) {
+          return { failure: 'san', reason: `the certificate is not for ${sanOverride.join(', ')} (${peer.subjectAltName ?? 'no subject alt names'})` };
+        }
+      } else if (sanChecks.length > 0 && !sanChecks.some((check) => check(peer))) {
         return { failure: 'san', reason: `no subject alt name of the certificate matches (${peer.subjectAltName ?? 'none'})` };
-      }
-      if (extraSan !== undefined && !subjectAltNames(peer).dns.some(dnsMatch({ exact: extraSan, ignore_case: true }))) {
-        return { failure: 'san', reason: `the certificate is not for ${extraSan}` };
       }
       if (hashes.size > 0 || spkis.size > 0) {
         const hashOk = hashes.size > 0 && hashes.has(peer.fingerprint256.replace(/:/g, '').toUpperCase());
@@ -254,6 +261,20 @@ export function compileTlsContext(common: CommonTlsContext, options: CompileTlsO
       return { failure: undefined, reason: undefined };
     },
   };
+}
+
+/**
+ * Whether a certificate carries a name (Envoy's verifySubjectAltName against a list): a DNS SAN
+ * that matches it, wildcards included, or an IP or URI SAN equal to it.
+ */
+function carriesName(cert: X509Certificate, name: string): boolean {
+  const sans = subjectAltNames(cert);
+  return sans.dns.some(dnsMatch({ exact: name, ignore_case: true })) || sans.ip.some((ip) => normalizeIp(ip) === normalizeIp(name)) || sans.uri.includes(name);
+}
+
+/** Where a DataSource's bytes come from, as /certs names it: the file, or `<inline>`. */
+function sourceName(source: DataSource | undefined): string {
+  return source?.filename ?? '<inline>';
 }
 
 function definedFields<T extends object>(value: T): Partial<T> {

@@ -3,6 +3,7 @@ import type { ConnectionSocket } from '../../network/dial.js';
 import { authorizationCode } from './downstream-tls.js';
 import type { SslStats } from './ssl-stats.js';
 import type { TlsContext } from './tls-context.js';
+import type { TransportSocketOptions } from '../transport-socket-options.js';
 
 /** An UpstreamTlsContext compiled once per cluster. */
 export interface UpstreamTls {
@@ -22,9 +23,25 @@ export interface UpstreamTls {
  * event is held back here (the one place il intercepts it), so every consumer of a connection
  * (pools, TcpProxy, CONNECT termination) waits for a usable TLS connection without knowing TLS.
  */
-export function secureUpstream(raw: ConnectionSocket, config: UpstreamTls, stats: SslStats, hostname: string | undefined): TLSSocket {
+export function secureUpstream(
+  raw: ConnectionSocket,
+  config: UpstreamTls,
+  stats: SslStats,
+  hostname: string | undefined,
+  options: TransportSocketOptions | undefined,
+): TLSSocket {
   const context = config.context;
-  const servername = config.sni !== '' ? config.sni : config.autoHostSni && hostname !== undefined && hostname !== '' ? hostname : undefined;
+  // Envoy's order: the connection's override (auto_sni), the configured sni, the host's name (auto_host_sni).
+  const override = options?.serverNameOverride;
+  const hostSni = config.autoHostSni && hostname !== undefined && hostname !== '' ? hostname : undefined;
+  const servername = override !== undefined && override !== '' ? override : config.sni !== '' ? config.sni : hostSni;
+  // The names the certificate must carry instead of the configured matchers: the connection's
+  // override (auto_san_validation), else the SNI sent when auto_sni_san_validation asks for it.
+  const sanOverride = options?.verifySubjectAltNameListOverride?.length
+    ? options.verifySubjectAltNameListOverride
+    : config.autoSniSanValidation && servername !== undefined
+      ? [servername]
+      : undefined;
   const socket = tls.connect({
     socket: raw, // a Duplex: node wraps any stream (JSStreamSocket) when it is not a net.Socket
     secureContext: context.secureContext,
@@ -48,7 +65,7 @@ export function secureUpstream(raw: ConnectionSocket, config: UpstreamTls, stats
   };
   socket.once('secureConnect', () => {
     const peer = socket.getPeerX509Certificate();
-    const verdict = context.verify(peer, socket.authorized, authorizationCode(socket), config.autoSniSanValidation ? servername : undefined);
+    const verdict = context.verify(peer, socket.authorized, authorizationCode(socket), sanOverride);
     if (verdict.failure !== undefined) {
       verifyFailed = true;
       stats.onVerifyFailure(verdict.failure);

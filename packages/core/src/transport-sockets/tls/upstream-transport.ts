@@ -1,6 +1,6 @@
 import type { Cluster, ClusterTransportSocket, Secret, UpstreamTlsContext } from '@il/config/runtime';
 import type { Metadata } from '@il/config/runtime';
-import { compileTlsContext } from './tls-context.js';
+import { compileTlsContext, type TlsContext } from './tls-context.js';
 import type { UpstreamTls } from './upstream-tls.js';
 
 const UPSTREAM_TLS = 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext';
@@ -52,6 +52,11 @@ export class UpstreamTransport {
   /** True when some host of the cluster may be reached over TLS. */
   get any(): boolean {
     return this.#compiled.size > 0;
+  }
+
+  /** Every compiled context (admin /certs). */
+  contexts(): TlsContext[] {
+    return [...this.#compiled.values()].map((tls) => tls.context);
   }
 
   /** The TLS a connection to a host with this metadata uses, if any. */
