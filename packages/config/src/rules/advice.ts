@@ -1,8 +1,9 @@
 /** Warnings: config il accepts but that will not do what its author may expect. */
 import type { Bootstrap } from '../api/bootstrap.js';
 import { tcpProxy } from '../api/tcp-proxy.js';
+import { HTTP_PROTOCOL_OPTIONS_KEY } from '../constants.js';
 import type { RuleFinding } from './cross-references.js';
-import { filterChains } from './cross-references.js';
+import { filterChains, tlsContexts } from './cross-references.js';
 
 export function advise(b: Bootstrap): RuleFinding[] {
   const findings: RuleFinding[] = [];
@@ -30,5 +31,22 @@ export function advise(b: Bootstrap): RuleFinding[] {
       });
     }
   });
+  b.static_resources.clusters.forEach((c, i) => {
+    const options = c.typed_extension_protocol_options?.[HTTP_PROTOCOL_OPTIONS_KEY];
+    const at = ['static_resources', 'clusters', i, 'typed_extension_protocol_options', HTTP_PROTOCOL_OPTIONS_KEY];
+    if (options?.auto_config !== undefined) {
+      findings.push({ path: [...at, 'auto_config'], message: 'auto_config is not implemented by il: the cluster speaks HTTP/1.1 (choosing HTTP/2 by ALPN is not); use explicit_http_config' });
+    }
+  });
+  for (const { common, path } of tlsContexts(b)) {
+    const params = common.tls_params;
+    // A client's default maximum is TLS 1.2 (Envoy's): a minimum of 1.3 alone fails every handshake.
+    if (path[1] === 'clusters' && params?.tls_minimum_protocol_version === 'TLSv1_3' && params.tls_maximum_protocol_version === 'TLS_AUTO') {
+      findings.push({
+        path: [...path, 'tls_params', 'tls_maximum_protocol_version'],
+        message: 'an upstream TLS context defaults to tls_maximum_protocol_version TLSv1_2, below the minimum TLSv1_3: every handshake fails; set tls_maximum_protocol_version: TLSv1_3',
+      });
+    }
+  }
   return findings;
 }

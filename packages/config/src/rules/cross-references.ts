@@ -137,7 +137,7 @@ function checkInternalAddresses(b: Bootstrap, report: Report): void {
 }
 
 /** A TLS context and its place: every transport socket of listeners and clusters, internal_upstream's inner one included. */
-function tlsContexts(b: Bootstrap): { common: CommonTlsContext; path: FieldPath }[] {
+export function tlsContexts(b: Bootstrap): { common: CommonTlsContext; path: FieldPath }[] {
   const found: { common: CommonTlsContext; path: FieldPath }[] = [];
   const visit = (socket: { typed_config: { '@type': string } } | undefined, path: FieldPath): void => {
     if (socket === undefined) return;
