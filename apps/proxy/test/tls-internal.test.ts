@@ -4,7 +4,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { echoExchange, echoServer } from '../../../test-support/bulk.js';
 import { makePki, type Leaf, type Pki } from '../../../test-support/pki.js';
-import { waitFor } from '../../../test-support/wait.js';
+import { waitFor, waitUntil } from '../../../test-support/wait.js';
 import { serve } from './il-proxy-process.js';
 
 const cleanups: Array<() => Promise<void> | void> = [];
@@ -125,7 +125,7 @@ describe('TLS on an internal listener, dialled through internal_upstream wrappin
     const proxy = await start(stranger);
     const refused = await echoExchange(proxy.port, 64 * 1024).catch(() => undefined);
     expect(refused === undefined || refused.received === 0).toBe(true);
-    await waitFor(async () => /^listener\.[^\n]*\.ssl\.fail_verify_san: 1$/m.test(await proxy.stats()), 15_000, 'the refusal to be counted');
+    await waitUntil(async () => /^listener\.[^\n]*\.ssl\.fail_verify_san: 1$/m.test(await proxy.stats()), 15_000, 'the refusal to be counted');
     // (The client's side counts a handshake: in TLS 1.3 the server judges the client's certificate after the client finished.)
     expect(await proxy.stat('cluster.echo.upstream_cx_total')).toBe(0);
     expect(proxy.proxy.stdout()).not.toContain('internal tls ');

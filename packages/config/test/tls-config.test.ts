@@ -77,6 +77,42 @@ describe('TLS contexts il refuses, at the field that is wrong', () => {
   });
 });
 
+describe('auto_config needs ALPN', () => {
+  const autoCluster = (transport: string): string => `static_resources:
+  clusters:
+  - name: auto
+    typed_extension_protocol_options:
+      envoy.extensions.upstreams.http.v3.HttpProtocolOptions:
+        "@type": type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions
+        auto_config: {}
+${transport}    load_assignment: { cluster_name: auto, endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address: 127.0.0.1, port_value: 1 } } } }] }] }
+`;
+  const AUTO_PATH = 'static_resources.clusters[0].typed_extension_protocol_options["envoy.extensions.upstreams.http.v3.HttpProtocolOptions"].auto_config';
+
+  it('refuses a cluster whose transport socket is plaintext, as Envoy does', () => {
+    const issues = issuesOf({ text: autoCluster(''), name: 'bad.yaml' });
+    expect(issues).toMatchObject([{ message: expect.stringContaining('ALPN configured for cluster auto which has a non-ALPN transport socket') as unknown }]);
+    expect(issues[0]?.path).toBe(AUTO_PATH);
+  });
+
+  it('loads one with an UpstreamTlsContext, directly or inside internal_upstream', () => {
+    const tlsSocket = `    transport_socket:
+      name: envoy.transport_sockets.tls
+      typed_config: { "@type": type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext }
+`;
+    expect(load(autoCluster(tlsSocket)).warnings).toEqual([]);
+    const wrapped = `    transport_socket:
+      name: envoy.transport_sockets.internal_upstream
+      typed_config:
+        "@type": type.googleapis.com/envoy.extensions.transport_sockets.internal_upstream.v3.InternalUpstreamTransport
+        transport_socket:
+          name: envoy.transport_sockets.tls
+          typed_config: { "@type": type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext }
+`;
+    expect(load(autoCluster(wrapped)).warnings).toEqual([]);
+  });
+});
+
 describe('TLS contexts il loads', () => {
   it('a server certificate and key that match load without warnings', () => {
     expect(load(config(pair(server.cert, server.key))).warnings).toEqual([]);

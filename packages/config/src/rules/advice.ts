@@ -7,6 +7,7 @@ import { filterChains, tlsContexts } from './cross-references.js';
 
 export function advise(b: Bootstrap): RuleFinding[] {
   const findings: RuleFinding[] = [];
+  const autoConfigClusters = new Set(b.static_resources.clusters.filter((c) => c.typed_extension_protocol_options?.[HTTP_PROTOCOL_OPTIONS_KEY]?.auto_config !== undefined).map((c) => c.name));
   b.static_resources.listeners.forEach((l, i) => {
     const at = ['static_resources', 'listeners', i];
     if (!l.internal_listener) {
@@ -28,14 +29,13 @@ export function advise(b: Bootstrap): RuleFinding[] {
         if (config['@type'] === tcpProxy.typeUrl && config.on_demand) {
           findings.push({ path: [...path, 'filters', k, 'typed_config', 'on_demand'], message: 'on_demand has no effect: il has no xDS, so clusters are never discovered on demand' });
         }
+        if (config['@type'] === tcpProxy.typeUrl && config.tunneling_config !== undefined && config.cluster !== undefined && autoConfigClusters.has(config.cluster)) {
+          findings.push({
+            path: [...path, 'filters', k, 'typed_config', 'tunneling_config'],
+            message: `cluster '${config.cluster}' uses auto_config: il tunnels to it in HTTP/1.1 (offering ALPN http/1.1 only), not HTTP/2; use explicit_http_config with http2_protocol_options for HTTP/2 CONNECT`,
+          });
+        }
       });
-    }
-  });
-  b.static_resources.clusters.forEach((c, i) => {
-    const options = c.typed_extension_protocol_options?.[HTTP_PROTOCOL_OPTIONS_KEY];
-    const at = ['static_resources', 'clusters', i, 'typed_extension_protocol_options', HTTP_PROTOCOL_OPTIONS_KEY];
-    if (options?.auto_config !== undefined) {
-      findings.push({ path: [...at, 'auto_config'], message: 'auto_config is not implemented by il: the cluster speaks HTTP/1.1 (choosing HTTP/2 by ALPN is not); use explicit_http_config' });
     }
   });
   for (const { common, path } of tlsContexts(b)) {

@@ -7,7 +7,8 @@ import { addressString } from '../api/core.js';
 import type { Address } from '../api/core.js';
 import type { FilterChain, Listener } from '../api/listener.js';
 import { tcpProxy } from '../api/tcp-proxy.js';
-import type { CommonTlsContext } from '../api/tls.js';
+import { upstreamTlsContext, type CommonTlsContext } from '../api/tls.js';
+import { HTTP_PROTOCOL_OPTIONS_KEY } from '../constants.js';
 import type { FieldPath } from '../source/path.js';
 import { formatPath } from '../source/path.js';
 
@@ -28,6 +29,7 @@ export function checkCrossReferences(b: Bootstrap): RuleFinding[] {
   checkClusterReferences(b, report);
   checkInternalAddresses(b, report);
   checkSecrets(b, report);
+  checkAlpnTransportSockets(b, report);
   return findings;
 }
 
@@ -173,4 +175,26 @@ function checkSecrets(b: Bootstrap, report: Report): void {
     const combined = common.combined_validation_context;
     if (combined !== undefined) check(combined.validation_context_sds_secret_config.name, 'validation_context', [...path, 'combined_validation_context', 'validation_context_sds_secret_config', 'name']);
   }
+}
+
+/**
+ * auto_config picks HTTP/2 or HTTP/1.1 by ALPN, so every transport socket of the cluster must be
+ * TLS (directly or inside internal_upstream), as Envoy refuses the cluster otherwise.
+ */
+function checkAlpnTransportSockets(b: Bootstrap, report: Report): void {
+  const isTls = (socket: { typed_config: { '@type': string } } | undefined): boolean => {
+    if (socket === undefined) return false;
+    const config = socket.typed_config as { '@type': string; transport_socket?: { typed_config: { '@type': string } } };
+    if (config['@type'] === upstreamTlsContext.typeUrl) return true;
+    return config.transport_socket !== undefined && isTls(config.transport_socket);
+  };
+  b.static_resources.clusters.forEach((c, i) => {
+    if (c.typed_extension_protocol_options?.[HTTP_PROTOCOL_OPTIONS_KEY]?.auto_config === undefined) return;
+    const path = [...CLUSTERS, i, 'typed_extension_protocol_options', HTTP_PROTOCOL_OPTIONS_KEY, 'auto_config'];
+    if (!isTls(c.transport_socket)) {
+      report(path, `ALPN configured for cluster ${c.name} which has a non-ALPN transport socket: auto_config needs an UpstreamTlsContext transport_socket`);
+    } else if (!c.transport_socket_matches.every((m) => isTls(m.transport_socket))) {
+      report(path, `ALPN configured for cluster ${c.name} which has a non-ALPN transport socket matcher: every transport_socket_matches entry must be TLS`);
+    }
+  });
 }

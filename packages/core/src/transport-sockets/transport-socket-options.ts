@@ -8,6 +8,8 @@ export interface TransportSocketOptions {
   readonly serverNameOverride?: string | undefined;
   /** The names the server certificate must carry, in place of the configured SAN matchers. */
   readonly verifySubjectAltNameListOverride?: readonly string[] | undefined;
+  /** The ALPN protocols to offer, in place of the context's (Envoy's applicationProtocolListOverride). */
+  readonly applicationProtocolListOverride?: readonly string[] | undefined;
 }
 
 /** A pool-key fragment: equal for options that open equal connections, '' for none. */
@@ -15,6 +17,7 @@ export function transportSocketOptionsKey(options: TransportSocketOptions | unde
   if (options === undefined) return '';
   const sni = options.serverNameOverride ?? '';
   const sans = options.verifySubjectAltNameListOverride ?? [];
-  if (sni === '' && sans.length === 0) return '';
-  return `sni=${sni};san=${sans.join(',')}`;
+  const alpn = options.applicationProtocolListOverride ?? [];
+  if (sni === '' && sans.length === 0 && alpn.length === 0) return '';
+  return `sni=${sni};san=${sans.join(',')};alpn=${alpn.join(',')}`;
 }

@@ -3,6 +3,8 @@ import type { Scope } from '../stats/store.js';
 
 const COUNTERS = [
   'upstream_cx_total',
+  'upstream_cx_http1_total',
+  'upstream_cx_http2_total',
   'upstream_cx_connect_fail',
   'upstream_cx_connect_timeout',
   'upstream_cx_connect_attempts_exceeded',

@@ -27,7 +27,7 @@ import { UpstreamTransport } from '../transport-sockets/tls/upstream-transport.j
 import type { TransportSocketOptions } from '../transport-sockets/transport-socket-options.js';
 
 /** Which HTTP version requests and tunnels to this cluster use (envoy-behavior.md §1.7). */
-export type UpstreamHttpProtocol = 'http1' | 'http2' | 'downstream';
+export type UpstreamHttpProtocol = 'http1' | 'http2' | 'downstream' | 'auto';
 
 /** Envoy's panic threshold: below half healthy, load goes to every host. */
 const PANIC_THRESHOLD = 0.5;
@@ -122,7 +122,7 @@ export class UpstreamCluster {
     this.httpProtocol = upstreamHttpProtocol(config);
     this.connectTimeoutMs = config.connect_timeout.ms;
     this.#lb = createLoadBalancer(config.lb_policy as 'ROUND_ROBIN' | 'RANDOM' | 'LEAST_REQUEST');
-    this.#transport = new UpstreamTransport(config, context.secrets, this.httpProtocol === 'http2' ? ['h2'] : this.httpProtocol === 'http1' ? ['http/1.1'] : []);
+    this.#transport = new UpstreamTransport(config, context.secrets, defaultAlpn(this.httpProtocol));
     this.#sslStats = this.#transport.any ? new SslStats(this.stats.scope) : undefined;
     if (config.type === 'STATIC') this.#setHosts(this.#staticHosts());
   }
@@ -143,11 +143,13 @@ export class UpstreamCluster {
 
   /** HTTP/2 settings for requests and tunnels to this cluster (when httpProtocol is http2). */
   get http2Options(): Http2ProtocolOptions | undefined {
-    return this.#protocolOptions()?.explicit_http_config?.http2_protocol_options;
+    const options = this.#protocolOptions();
+    return (options?.explicit_http_config ?? options?.auto_config ?? options?.use_downstream_protocol_config)?.http2_protocol_options;
   }
 
   get http1Options(): Http1ProtocolOptions | undefined {
-    return this.#protocolOptions()?.explicit_http_config?.http_protocol_options;
+    const options = this.#protocolOptions();
+    return (options?.explicit_http_config ?? options?.auto_config ?? options?.use_downstream_protocol_config)?.http_protocol_options;
   }
 
   get commonHttpOptions(): CommonHttpProtocolOptions | undefined {
@@ -391,10 +393,28 @@ function withIp(socketAddress: NonNullable<Address['socket_address']>, ip: strin
   return { socket_address: { ...socketAddress, address: ip } };
 }
 
-/** §1.7: HTTP/2 if the cluster's protocol options say so, the downstream's protocol if asked, else HTTP/1.1. */
+/**
+ * §1.7: HTTP/2 if the cluster's protocol options say so, the downstream's protocol if asked,
+ * whatever ALPN picks per host with auto_config, else HTTP/1.1.
+ */
 export function upstreamHttpProtocol(config: Cluster): UpstreamHttpProtocol {
   const options = config.typed_extension_protocol_options?.[HTTP_PROTOCOL_OPTIONS_KEY];
   if (options?.explicit_http_config?.http2_protocol_options !== undefined) return 'http2';
   if (options?.use_downstream_protocol_config !== undefined) return 'downstream';
+  if (options?.auto_config !== undefined) return 'auto';
   return 'http1';
+}
+
+/** The ALPN an UpstreamTlsContext without alpn_protocols offers (Envoy's, by the cluster's HTTP protocol). */
+function defaultAlpn(protocol: UpstreamHttpProtocol): string[] {
+  switch (protocol) {
+    case 'http2':
+      return ['h2'];
+    case 'http1':
+      return ['http/1.1'];
+    case 'auto':
+      return ['h2', 'http/1.1'];
+    case 'downstream':
+      return [];
+  }
 }

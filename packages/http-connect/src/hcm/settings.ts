@@ -12,6 +12,7 @@ import {
 } from '@il/core';
 import { compileRouteConfiguration, RouteConfigError, type RouteTable } from '../route/index.js';
 import { loadUndici, sharedHttp1ConnectionPools, type Http1ConnectionPools } from '../router/http1-pools.js';
+import { sharedMixedProtocolPools, type MixedProtocolPools } from '../router/mixed-protocol-pools.js';
 import { sharedHttp2ConnectionPools, type Http2ConnectionPools } from '../upstream/index.js';
 import { http2StallTimeoutMs } from '../codec/http2-defaults.js';
 import { HcmStats } from './stats.js';
@@ -24,6 +25,8 @@ export interface HcmSettings {
   readonly clusterManager: ClusterManager;
   readonly http1Pools: Http1ConnectionPools;
   readonly http2Pools: Http2ConnectionPools;
+  /** auto_config clusters: HTTP/2 or HTTP/1.1 per host, by ALPN. */
+  readonly mixedPools: MixedProtocolPools;
   readonly drain: DrainManager;
   readonly log: ComponentLog;
   readonly accessLoggers: readonly AccessLogger[];
@@ -116,6 +119,7 @@ export function compileHttpConnectionManager(config: HttpConnectionManager, cont
     clusterManager: context.clusterManager,
     http1Pools: sharedHttp1ConnectionPools(context),
     http2Pools: sharedHttp2ConnectionPools(context),
+    mixedPools: sharedMixedProtocolPools(context),
     drain: context.drain,
     log: context.log('http'),
     accessLoggers: createAccessLoggers(config.access_log, { defaultFormat: DEFAULT_HTTP_ACCESS_LOG_FORMAT, fileManager: context.accessLogFiles }),

@@ -35,7 +35,32 @@ export type Http1PoolOptions = PoolDialOptions;
  */
 export class Http1ConnectionPools {
   readonly #pools = new Map<UpstreamCluster, Map<Host, Map<string, Pool>>>();
+  /** Connections dialled by someone else for a pool (auto_config's ALPN probe), taken by its next dial. */
+  readonly #spares = new WeakMap<Pool, UpstreamConnection[]>();
   #closed = false;
+
+  /**
+   * Hands a connected connection to the pool these options select: the pool's next dial takes it
+   * instead of opening another. A spare that closes while it waits is dropped.
+   */
+  adopt(cluster: UpstreamCluster, host: Host, options: Http1PoolOptions, connection: UpstreamConnection): void {
+    if (this.#closed) {
+      connection.socket.destroy();
+      return;
+    }
+    const pool = this.for(cluster, host, options);
+    let spares = this.#spares.get(pool);
+    if (spares === undefined) {
+      spares = [];
+      this.#spares.set(pool, spares);
+    }
+    const list = spares;
+    list.push(connection);
+    connection.socket.once('close', () => {
+      const at = list.indexOf(connection);
+      if (at !== -1) list.splice(at, 1);
+    });
+  }
 
   for(cluster: UpstreamCluster, host: Host, options: Http1PoolOptions): Pool {
     let byHost = this.#pools.get(cluster);
@@ -51,7 +76,8 @@ export class Http1ConnectionPools {
     const key = poolKey(options);
     let pool = byKey.get(key);
     if (pool === undefined) {
-      pool = createPool(cluster, host, options);
+      const created: Pool = createPool(cluster, host, options, () => this.#spares.get(created)?.shift());
+      pool = created;
       byKey.set(key, pool);
     }
     return pool;
@@ -82,7 +108,7 @@ function originOf(host: Host): string {
   return `http://${ip}:${socketAddress.port_value}`;
 }
 
-function createPool(cluster: UpstreamCluster, host: Host, options: Http1PoolOptions): Pool {
+function createPool(cluster: UpstreamCluster, host: Host, options: Http1PoolOptions, takeSpare: () => UpstreamConnection | undefined): Pool {
   const idleMs = cluster.commonHttpOptions?.idle_timeout.ms ?? DEFAULT_IDLE_TIMEOUT_MS;
   const keepAliveMs = idleMs > 0 ? idleMs : DEFAULT_IDLE_TIMEOUT_MS;
   const maxRequests = cluster.commonHttpOptions?.max_requests_per_connection;
@@ -97,6 +123,18 @@ function createPool(cluster: UpstreamCluster, host: Host, options: Http1PoolOpti
     maxHeaderSize: MAX_RESPONSE_HEADER_BYTES,
     ...(maxRequests === undefined || maxRequests === 0 ? {} : { maxRequestsPerClient: maxRequests }),
     connect: (_connectOptions, callback) => {
+      const spare = takeSpare();
+      if (spare !== undefined && !spare.socket.destroyed) {
+        cluster.stats.counters.upstream_cx_http1_total.inc();
+        connections.set(spare.socket, spare);
+        // undici never writes on a socket its connector returns synchronously: answer on a later turn.
+        setImmediate(() => {
+          if (spare.socket.destroyed) callback(new UpstreamConnectError('connection failure', undefined, 'the connection closed before its first request'), null);
+          // undici's client wants a net.Socket; a ConnectionSocket has the surface it uses.
+          else callback(null, spare.socket as unknown as Socket);
+        });
+        return;
+      }
       const connection = cluster.newConnection(host, {
         hops: options.hops,
         downstreamFilterState: options.downstreamFilterState,
@@ -106,6 +144,7 @@ function createPool(cluster: UpstreamCluster, host: Host, options: Http1PoolOpti
         callback(new UpstreamConnectError('overflow', undefined, `cluster '${cluster.name}': max_connections reached`), null);
         return;
       }
+      cluster.stats.counters.upstream_cx_http1_total.inc();
       const socket = connection.socket;
       connections.set(socket, connection);
       let settled = false;

@@ -14,6 +14,7 @@ import {
 import type { HcmSettings } from '../hcm/settings.js';
 import type { RouteForward, RouteMatchResult } from '../route/index.js';
 import { autoTransportSocketOptions } from './auto-sni.js';
+import { DeferredUpstream } from './deferred-upstream.js';
 import { Http1Upstream } from './http1-upstream.js';
 import { Http2Upstream } from './http2-upstream.js';
 import { trackUpstreamRequest, type UpstreamCallbacks, type UpstreamRequest } from './upstream.js';
@@ -193,43 +194,50 @@ export class RouterFilter implements UpstreamCallbacks {
     }
     if (action.timeoutMs > 0 && !this.#isConnect) headers['x-envoy-expected-rq-timeout-ms'] = String(action.timeoutMs);
 
-    const useHttp2 = cluster.httpProtocol === 'http2' || (cluster.httpProtocol === 'downstream' && cb.protocol === 'HTTP/2');
     const hasBody = !cb.endedOnHeaders;
     const dialOptions = {
       hops: cb.hops,
       downstreamFilterState: cb.downstreamFilterState,
       transportSocketOptions: autoTransportSocketOptions(cluster, headers, authority),
     };
-    if (useHttp2) {
-      const pool = cb.settings.http2Pools.for(cluster, host, dialOptions);
-      const out: OutgoingHttpHeaders = { ':method': method, ':authority': authority };
-      if (!this.#isConnect) {
-        out[':scheme'] = headers[':scheme'] ?? 'http';
-        out[':path'] = headers[':path'];
+    const open = (useHttp2: boolean): UpstreamRequest | undefined => {
+      if (useHttp2) {
+        const pool = cb.settings.http2Pools.for(cluster, host, dialOptions);
+        const out: OutgoingHttpHeaders = { ':method': method, ':authority': authority };
+        if (!this.#isConnect) {
+          out[':scheme'] = headers[':scheme'] ?? 'http';
+          out[':path'] = headers[':path'];
+        }
+        toHttp2Headers(headers, out as Record<string, string | string[] | number>);
+        // The authority is :authority on HTTP/2; Expect was answered here (100-continue).
+        delete out.host;
+        delete out.expect;
+        // TE is hop-by-hop, but `te: trailers` must reach an HTTP/2 upstream (gRPC).
+        if (firstValue(headers, 'te') === 'trailers') out.te = 'trailers';
+        return new Http2Upstream(pool, out, !hasBody && !this.#isConnect, this);
       }
-      toHttp2Headers(headers, out as Record<string, string | string[] | number>);
-      // The authority is :authority on HTTP/2; Expect was answered here (100-continue).
-      delete out.host;
-      delete out.expect;
-      // TE is hop-by-hop, but `te: trailers` must reach an HTTP/2 upstream (gRPC).
-      if (firstValue(headers, 'te') === 'trailers') out.te = 'trailers';
-      this.#upstream = new Http2Upstream(pool, out, !hasBody && !this.#isConnect, this);
+      const release = trackUpstreamRequest(cluster, host);
+      if (release === undefined) {
+        this.onUpstreamReset('overflow', undefined);
+        return undefined;
+      }
+      this.#release = release;
+      const list = toHeaderList(headers, skipForHttp1);
+      list.push('host', authority);
+      const pool = cb.settings.http1Pools.for(cluster, host, dialOptions);
+      return new Http1Upstream(
+        pool,
+        { method, path: this.#isConnect ? authority : (headers[':path'] as string), headers: list, hasBody: hasBody && !this.#isConnect },
+        this,
+      );
+    };
+    if (cluster.httpProtocol === 'auto') {
+      // auto_config: the host's protocol is what ALPN chose on its first connection.
+      const protocol = cb.settings.mixedPools.select(cluster, host, dialOptions);
+      this.#upstream = typeof protocol === 'string' ? open(protocol === 'http2') : new DeferredUpstream(protocol.then((p) => (this.#upstreamComplete ? undefined : open(p === 'http2'))), this);
       return;
     }
-    const release = trackUpstreamRequest(cluster, host);
-    if (release === undefined) {
-      this.onUpstreamReset('overflow', undefined);
-      return;
-    }
-    this.#release = release;
-    const list = toHeaderList(headers, skipForHttp1);
-    list.push('host', authority);
-    const pool = cb.settings.http1Pools.for(cluster, host, dialOptions);
-    this.#upstream = new Http1Upstream(
-      pool,
-      { method, path: this.#isConnect ? authority : (headers[':path'] as string), headers: list, hasBody: hasBody && !this.#isConnect },
-      this,
-    );
+    this.#upstream = open(cluster.httpProtocol === 'http2' || (cluster.httpProtocol === 'downstream' && cb.protocol === 'HTTP/2'));
   }
 
   // ---- upstream callbacks ----------------------------------------------------------------

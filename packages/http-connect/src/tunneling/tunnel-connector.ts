@@ -81,7 +81,9 @@ export function createTunnelConnector(config: TunnelingConfig, context: NetworkF
         const pool = pools.for(cluster, host, { hops, downstreamFilterState: streamInfo.filterState });
         stream = new Http2TunnelStream(pool, http2Headers(tunneling, authority, headers), observer);
       } else {
-        const connection = cluster.newConnection(host, { hops, downstreamFilterState: streamInfo.filterState });
+        // An auto_config cluster tunnels in HTTP/1.1, so the server must not pick h2 (ALPN http/1.1 only).
+        const transportSocketOptions = cluster.httpProtocol === 'auto' ? { applicationProtocolListOverride: ['http/1.1'] } : undefined;
+        const connection = cluster.newConnection(host, { hops, downstreamFilterState: streamInfo.filterState, transportSocketOptions });
         if (connection === 'overflow') return 'overflow';
         stream = new Http1TunnelStream(connection, http1Head(tunneling, authority, headers), tunneling.method === 'POST', observer);
       }

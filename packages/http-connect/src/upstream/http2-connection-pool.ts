@@ -160,6 +160,18 @@ export class Http2ConnectionPool {
     });
   }
 
+  /**
+   * Takes a connection dialled for this pool by someone else (auto_config's ALPN probe, which found
+   * h2): it becomes one of the pool's sessions, and waiting requests are served on it.
+   */
+  adopt(connection: UpstreamConnection): void {
+    if (this.#closed) {
+      connection.socket.destroy();
+      return;
+    }
+    this.#startSession(connection);
+  }
+
   /** The upstream connection a stream of this pool runs on (for %UPSTREAM_CONNECTION_ID% and addresses). */
   connectionOf(stream: ClientHttp2Stream): UpstreamConnection | undefined {
     return this.#byStream.get(stream)?.connection;
@@ -238,6 +250,7 @@ export class Http2ConnectionPool {
     });
     const s = new PooledSession(session, connection, codecSocket);
     this.#sessions.add(s);
+    this.cluster.stats.counters.upstream_cx_http2_total.inc();
 
     socket.once('error', (error: NodeJS.ErrnoException) => {
       if (s.ready) return;

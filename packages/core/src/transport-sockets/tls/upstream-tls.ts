@@ -42,6 +42,7 @@ export function secureUpstream(
     : config.autoSniSanValidation && servername !== undefined
       ? [servername]
       : undefined;
+  const alpn = options?.applicationProtocolListOverride?.length ? options.applicationProtocolListOverride : context.alpn;
   const socket = tls.connect({
     socket: raw, // a Duplex: node wraps any stream (JSStreamSocket) when it is not a net.Socket
     secureContext: context.secureContext,
@@ -49,7 +50,7 @@ export function secureUpstream(
     // il checks the certificate itself after the handshake (Envoy's checks, counted).
     checkServerIdentity: () => undefined,
     ...(servername === undefined ? {} : { servername }),
-    ...(context.alpn.length > 0 ? { ALPNProtocols: [...context.alpn] } : {}),
+    ...(alpn.length > 0 ? { ALPNProtocols: [...alpn] } : {}),
   });
   let ready = false;
   let verifyFailed = false;
