@@ -1,4 +1,5 @@
 import net from 'node:net';
+import { waitUntil } from './wait.js';
 
 /** Ports this process has handed out, so two calls never return the same one. */
 const handedOut = new Set<string>();
@@ -30,4 +31,21 @@ async function probe(host: string): Promise<number> {
   const { port } = server.address() as net.AddressInfo;
   await new Promise((resolve) => server.close(resolve));
   return port;
+}
+
+/** Resolves once something accepts TCP connections on 127.0.0.1:`port` (a peer that was just started). */
+export function waitForListening(port: number, what: string, timeoutMs = 15_000): Promise<void> {
+  return waitUntil(
+    () =>
+      new Promise((resolve) => {
+        const probe = net.connect(port, '127.0.0.1');
+        probe.once('connect', () => {
+          probe.destroy();
+          resolve(true);
+        });
+        probe.once('error', () => resolve(false));
+      }),
+    timeoutMs,
+    `${what} to listen`,
+  );
 }

@@ -86,3 +86,10 @@ export async function serve(
     },
   };
 }
+
+/** One stat of an il-proxy's admin `/stats`, by its full name (0 when it is not there). */
+export async function adminStat(adminPort: number, name: string): Promise<number> {
+  const exact = `^${name.replace(/\./g, '\\.')}$`;
+  const body = await (await fetch(`http://127.0.0.1:${adminPort}/stats?filter=${encodeURIComponent(exact)}`)).text();
+  return Number(new RegExp(`^${name.replace(/\./g, '\\.')}: (\\d+)$`, 'm').exec(body)?.[1] ?? 0);
+}

@@ -7,14 +7,13 @@ import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import http2 from 'node:http2';
 import https from 'node:https';
-import net from 'node:net';
 import type tls from 'node:tls';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { makePki, type Leaf, type Pki } from '../../../test-support/pki.js';
-import { freePort } from '../../../test-support/ports.js';
+import { freePort, waitForListening } from '../../../test-support/ports.js';
 import { requirePeer } from '../../../test-support/peers.js';
-import { waitUntil, within } from '../../../test-support/wait.js';
-import { serve } from './il-proxy-process.js';
+import { within } from '../../../test-support/wait.js';
+import { adminStat, serve } from './il-proxy-process.js';
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
@@ -119,10 +118,7 @@ const sha256 = (bytes: Buffer): string => createHash('sha256').update(bytes).dig
 async function start(target: Upstream) {
   const proxy = await serve(config(target.port), [], { ports: new Map([[target.port, target.port]]) });
   cleanups.push(proxy.cleanup);
-  const stat = async (name: string): Promise<number> => {
-    const text = await (await fetch(`http://127.0.0.1:${proxy.ports.get(9901) as number}/stats?filter=${encodeURIComponent(`^${name.replace(/\./g, '\\.')}$`)}`)).text();
-    return Number(new RegExp(`^${name.replace(/\./g, '\\.')}: (\\d+)$`, 'm').exec(text)?.[1] ?? 0);
-  };
+  const stat = (name: string): Promise<number> => adminStat(proxy.ports.get(9901) as number, name);
   return { port: proxy.ports.get(10000) as number, stat };
 }
 
@@ -158,19 +154,7 @@ describe('auto_config: HTTP/2 or HTTP/1.1 by ALPN', () => {
     const openssl = requirePeer('openssl');
     const child = spawn(openssl, ['s_server', '-accept', String(port), '-cert', leaf.cert, '-key', leaf.key, '-www', '-quiet'], { stdio: 'ignore' });
     cleanups.push(() => void child.kill('SIGKILL'));
-    await waitUntil(
-      () =>
-        new Promise((resolve) => {
-          const probe = net.connect(port, '127.0.0.1');
-          probe.once('connect', () => {
-            probe.destroy();
-            resolve(true);
-          });
-          probe.once('error', () => resolve(false));
-        }),
-      15_000,
-      'openssl s_server to listen',
-    );
+    await waitForListening(port, 'openssl s_server');
     const proxy = await start({ port, accepted: [] });
     const res = await fetch(`http://127.0.0.1:${proxy.port}/`);
     expect(res.status).toBe(200);

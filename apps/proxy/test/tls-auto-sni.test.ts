@@ -10,7 +10,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { makePki, type Leaf, type Pki } from '../../../test-support/pki.js';
 import { freePort } from '../../../test-support/ports.js';
 import { within } from '../../../test-support/wait.js';
-import { serve } from './il-proxy-process.js';
+import { adminStat, serve } from './il-proxy-process.js';
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
@@ -109,10 +109,7 @@ async function start(protocol: 'http1' | 'http2') {
   accepted.length = 0;
   const proxy = await serve(config(protocol), [], { ports: new Map([[upstreamPort, upstreamPort]]) });
   cleanups.push(proxy.cleanup);
-  const stat = async (name: string): Promise<number> => {
-    const body = await (await fetch(`http://127.0.0.1:${proxy.ports.get(9901) as number}/stats?filter=${encodeURIComponent(`^${name.replace(/\./g, '\\.')}$`)}`)).text();
-    return Number(new RegExp(`^${name.replace(/\./g, '\\.')}: (\\d+)$`, 'm').exec(body)?.[1] ?? 0);
-  };
+  const stat = (name: string): Promise<number> => adminStat(proxy.ports.get(9901) as number, name);
   return { port: proxy.ports.get(10000) as number, stat };
 }
 

@@ -5,7 +5,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { echoExchange, echoServer } from '../../../test-support/bulk.js';
 import { makePki, type Leaf, type Pki } from '../../../test-support/pki.js';
 import { waitFor, waitUntil } from '../../../test-support/wait.js';
-import { serve } from './il-proxy-process.js';
+import { adminStat, serve } from './il-proxy-process.js';
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
@@ -102,7 +102,7 @@ async function start(presented: Leaf) {
   const proxy = await serve(config(presented), [], { ports: new Map([[echo.port, echo.port]]) });
   cleanups.push(proxy.cleanup);
   const stats = async (): Promise<string> => (await fetch(`http://127.0.0.1:${proxy.ports.get(9901) as number}/stats`)).text();
-  const stat = async (name: string): Promise<number> => Number(new RegExp(`^${name.replace(/\./g, '\\.')}: (\\d+)$`, 'm').exec(await stats())?.[1] ?? 0);
+  const stat = (name: string): Promise<number> => adminStat(proxy.ports.get(9901) as number, name);
   return { ...proxy, port: proxy.ports.get(10000) as number, stats, stat };
 }
 

@@ -12,9 +12,9 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { echoExchange, echoServer } from '../../../test-support/bulk.js';
 import { requirePeer } from '../../../test-support/peers.js';
 import { makePki, type Leaf, type Pki } from '../../../test-support/pki.js';
-import { freePort } from '../../../test-support/ports.js';
+import { freePort, waitForListening } from '../../../test-support/ports.js';
 import { waitFor, waitUntil, within } from '../../../test-support/wait.js';
-import { serve } from './il-proxy-process.js';
+import { adminStat, serve } from './il-proxy-process.js';
 
 const run = promisify(execFile);
 const cleanups: Array<() => Promise<void> | void> = [];
@@ -101,10 +101,7 @@ static_resources:
 async function start(text: string) {
   const started = await serve(text, [], { ports: new Map([[echoPort, echoPort]]) });
   cleanups.push(started.cleanup);
-  const stat = async (name: string): Promise<number> => {
-    const body = await (await fetch(`http://127.0.0.1:${started.ports.get(9901) as number}/stats?filter=${encodeURIComponent(`^${name.replace(/\./g, '\\.')}$`)}`)).text();
-    return Number(new RegExp(`^${name.replace(/\./g, '\\.')}: (\\d+)$`, 'm').exec(body)?.[1] ?? 0);
-  };
+  const stat = (name: string): Promise<number> => adminStat(started.ports.get(9901) as number, name);
   return { ...started, stat, port: started.ports.get(10000) as number };
 }
 
@@ -385,19 +382,7 @@ async function sServer(port: number, leaf: Leaf, extra: string[] = []): Promise<
   const child = spawn(openssl, ['s_server', '-accept', String(port), '-cert', leaf.cert, '-key', leaf.key, '-rev', '-quiet', ...extra], { stdio: ['ignore', 'pipe', 'pipe'] });
   cleanups.push(() => void child.kill('SIGKILL'));
   // s_server is ready once its port accepts.
-  await waitUntil(
-    () =>
-      new Promise((resolve) => {
-        const probe = net.connect(port, '127.0.0.1');
-        probe.once('connect', () => {
-          probe.destroy();
-          resolve(true);
-        });
-        probe.once('error', () => resolve(false));
-      }),
-    15_000,
-    'openssl s_server to listen',
-  );
+  await waitForListening(port, 'openssl s_server');
   return child;
 }
 

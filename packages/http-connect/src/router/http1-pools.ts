@@ -3,8 +3,8 @@ import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Pool } from 'undici';
 import type { ClusterManager, DrainManager, Host, UpstreamCluster, UpstreamConnection } from '@il/core';
-import { UpstreamConnectError } from './upstream.js';
-import { poolKey, type PoolDialOptions } from '../upstream/pool-key.js';
+import { connectionEstablished, connectionOverflow, UpstreamConnectError } from './upstream.js';
+import { PoolMap, poolKey, type PoolDialOptions } from '../upstream/pool-key.js';
 
 type Undici = typeof import('undici');
 let undici: Undici | undefined;
@@ -34,9 +34,7 @@ export type Http1PoolOptions = PoolDialOptions;
  * and the cluster's connection stats and circuit breakers count every connection.
  */
 export class Http1ConnectionPools {
-  readonly #pools = new Map<UpstreamCluster, Map<Host, Map<string, Pool>>>();
-  /** Connections dialled by someone else for a pool (auto_config's ALPN probe), taken by its next dial. */
-  readonly #spares = new WeakMap<Pool, UpstreamConnection[]>();
+  readonly #pools = new PoolMap<Http1Pool>();
   #closed = false;
 
   /**
@@ -48,57 +46,43 @@ export class Http1ConnectionPools {
       connection.socket.destroy();
       return;
     }
-    const pool = this.for(cluster, host, options);
-    let spares = this.#spares.get(pool);
-    if (spares === undefined) {
-      spares = [];
-      this.#spares.set(pool, spares);
-    }
-    const list = spares;
-    list.push(connection);
+    const { spares } = this.#entry(cluster, host, options);
+    spares.push(connection);
     connection.socket.once('close', () => {
-      const at = list.indexOf(connection);
-      if (at !== -1) list.splice(at, 1);
+      const at = spares.indexOf(connection);
+      if (at !== -1) spares.splice(at, 1);
     });
   }
 
   for(cluster: UpstreamCluster, host: Host, options: Http1PoolOptions): Pool {
-    let byHost = this.#pools.get(cluster);
-    if (byHost === undefined) {
-      byHost = new Map();
-      this.#pools.set(cluster, byHost);
-    }
-    let byKey = byHost.get(host);
-    if (byKey === undefined) {
-      byKey = new Map();
-      byHost.set(host, byKey);
-    }
-    const key = poolKey(options);
-    let pool = byKey.get(key);
-    if (pool === undefined) {
-      const created: Pool = createPool(cluster, host, options, () => this.#spares.get(created)?.shift());
-      pool = created;
-      byKey.set(key, pool);
-    }
-    return pool;
+    return this.#entry(cluster, host, options).pool;
   }
 
   /** Server drain: idle connections go now, busy ones after their request. */
   drain(): void {
-    for (const pool of this.#all()) void pool.close().catch(() => undefined);
+    for (const { pool } of this.#pools.values()) void pool.close().catch(() => undefined);
     this.#pools.clear();
   }
 
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    for (const pool of this.#all()) void pool.destroy().catch(() => undefined);
+    for (const { pool } of this.#pools.values()) void pool.destroy().catch(() => undefined);
     this.#pools.clear();
   }
 
-  *#all(): Generator<Pool> {
-    for (const byHost of this.#pools.values()) for (const byKey of byHost.values()) yield* byKey.values();
+  #entry(cluster: UpstreamCluster, host: Host, options: Http1PoolOptions): Http1Pool {
+    return this.#pools.getOrCreate(cluster, host, poolKey(options), () => {
+      const spares: UpstreamConnection[] = [];
+      return { pool: createPool(cluster, host, options, spares), spares };
+    });
   }
+}
+
+/** An undici pool and the connections handed to it that it has not taken yet. */
+interface Http1Pool {
+  readonly pool: Pool;
+  readonly spares: UpstreamConnection[];
 }
 
 function originOf(host: Host): string {
@@ -108,7 +92,7 @@ function originOf(host: Host): string {
   return `http://${ip}:${socketAddress.port_value}`;
 }
 
-function createPool(cluster: UpstreamCluster, host: Host, options: Http1PoolOptions, takeSpare: () => UpstreamConnection | undefined): Pool {
+function createPool(cluster: UpstreamCluster, host: Host, options: Http1PoolOptions, spares: UpstreamConnection[]): Pool {
   const idleMs = cluster.commonHttpOptions?.idle_timeout.ms ?? DEFAULT_IDLE_TIMEOUT_MS;
   const keepAliveMs = idleMs > 0 ? idleMs : DEFAULT_IDLE_TIMEOUT_MS;
   const maxRequests = cluster.commonHttpOptions?.max_requests_per_connection;
@@ -123,7 +107,7 @@ function createPool(cluster: UpstreamCluster, host: Host, options: Http1PoolOpti
     maxHeaderSize: MAX_RESPONSE_HEADER_BYTES,
     ...(maxRequests === undefined || maxRequests === 0 ? {} : { maxRequestsPerClient: maxRequests }),
     connect: (_connectOptions, callback) => {
-      const spare = takeSpare();
+      const spare = spares.shift();
       if (spare !== undefined && !spare.socket.destroyed) {
         cluster.stats.counters.upstream_cx_http1_total.inc();
         connections.set(spare.socket, spare);
@@ -135,36 +119,18 @@ function createPool(cluster: UpstreamCluster, host: Host, options: Http1PoolOpti
         });
         return;
       }
-      const connection = cluster.newConnection(host, {
-        hops: options.hops,
-        downstreamFilterState: options.downstreamFilterState,
-        transportSocketOptions: options.transportSocketOptions,
-      });
+      const connection = cluster.newConnection(host, options);
       if (connection === 'overflow') {
-        callback(new UpstreamConnectError('overflow', undefined, `cluster '${cluster.name}': max_connections reached`), null);
+        callback(connectionOverflow(cluster), null);
         return;
       }
       cluster.stats.counters.upstream_cx_http1_total.inc();
-      const socket = connection.socket;
-      connections.set(socket, connection);
-      let settled = false;
-      const onError = (error: NodeJS.ErrnoException): void => {
-        if (settled) return;
-        settled = true;
-        callback(UpstreamConnectError.fromSocketError(error, host, false), null);
-      };
-      const onClose = (): void => onError(Object.assign(new Error('connection closed before it was established'), { code: 'ECONNRESET' }));
-      const onConnect = (): void => {
-        if (settled) return;
-        settled = true;
-        socket.off('error', onError);
-        socket.off('close', onClose);
-        // undici's client wants a net.Socket; a ConnectionSocket has the surface it uses.
-        callback(null, socket as unknown as Socket);
-      };
-      socket.once('connect', onConnect);
-      socket.once('error', onError);
-      socket.once('close', onClose);
+      connections.set(connection.socket, connection);
+      connectionEstablished(connection, host).then(
+        () => callback(null, connection.socket as unknown as Socket),
+        // connectionEstablished rejects only with an UpstreamConnectError.
+        (error: unknown) => callback(error as UpstreamConnectError, null),
+      );
     },
   });
 }

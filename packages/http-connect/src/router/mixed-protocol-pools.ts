@@ -1,10 +1,10 @@
 import type { TLSSocket } from 'node:tls';
 import type { ClusterManager, DrainManager, Host, UpstreamCluster, UpstreamConnection } from '@il/core';
-import { poolKey, type PoolDialOptions } from '../upstream/pool-key.js';
+import { PoolMap, poolKey, type PoolDialOptions } from '../upstream/pool-key.js';
 import type { Http2ConnectionPools } from '../upstream/http2-connection-pool.js';
 import { sharedHttp2ConnectionPools } from '../upstream/shared-pools.js';
 import { sharedHttp1ConnectionPools, type Http1ConnectionPools } from './http1-pools.js';
-import { UpstreamConnectError } from './upstream.js';
+import { connectionEstablished, connectionOverflow } from './upstream.js';
 
 export type MixedProtocol = 'http1' | 'http2';
 
@@ -19,7 +19,7 @@ export type MixedProtocol = 'http1' | 'http2';
 export class MixedProtocolPools {
   readonly #http1: Http1ConnectionPools;
   readonly #http2: Http2ConnectionPools;
-  readonly #decided = new WeakMap<UpstreamCluster, WeakMap<Host, Map<string, MixedProtocol | Promise<MixedProtocol>>>>();
+  readonly #decided = new PoolMap<MixedProtocol | Promise<MixedProtocol>>();
 
   constructor(http1: Http1ConnectionPools, http2: Http2ConnectionPools) {
     this.#http1 = http1;
@@ -28,62 +28,31 @@ export class MixedProtocolPools {
 
   /** The protocol for requests to this host, or a promise of it while the first connection negotiates. */
   select(cluster: UpstreamCluster, host: Host, options: PoolDialOptions): MixedProtocol | Promise<MixedProtocol> {
-    let byHost = this.#decided.get(cluster);
-    if (byHost === undefined) {
-      byHost = new WeakMap();
-      this.#decided.set(cluster, byHost);
-    }
-    let byKey = byHost.get(host);
-    if (byKey === undefined) {
-      byKey = new Map();
-      byHost.set(host, byKey);
-    }
     const key = poolKey(options);
-    const known = byKey.get(key);
+    const known = this.#decided.get(cluster, host, key);
     if (known !== undefined) return known;
-    const decisions = byKey;
     const probe = this.#probe(cluster, host, options).then(
       (protocol) => {
-        decisions.set(key, protocol);
+        this.#decided.set(cluster, host, key, protocol);
         return protocol;
       },
       (error: unknown) => {
-        decisions.delete(key);
+        this.#decided.delete(cluster, host, key);
         throw error;
       },
     );
-    decisions.set(key, probe);
+    this.#decided.set(cluster, host, key, probe);
     return probe;
   }
 
-  #probe(cluster: UpstreamCluster, host: Host, options: PoolDialOptions): Promise<MixedProtocol> {
-    return new Promise((resolve, reject) => {
-      const connection = cluster.newConnection(host, { hops: options.hops, downstreamFilterState: options.downstreamFilterState, transportSocketOptions: options.transportSocketOptions });
-      if (connection === 'overflow') {
-        reject(new UpstreamConnectError('overflow', undefined, `cluster '${cluster.name}': max_connections reached`));
-        return;
-      }
-      const socket = connection.socket;
-      let settled = false;
-      const onError = (error: NodeJS.ErrnoException): void => {
-        if (settled) return;
-        settled = true;
-        reject(UpstreamConnectError.fromSocketError(error, host, false));
-      };
-      const onClose = (): void => onError(Object.assign(new Error('connection closed before it was established'), { code: 'ECONNRESET' }));
-      socket.once('error', onError);
-      socket.once('close', onClose);
-      socket.once('connect', () => {
-        if (settled) return;
-        settled = true;
-        socket.off('error', onError);
-        socket.off('close', onClose);
-        const protocol = negotiated(connection);
-        if (protocol === 'http2') this.#http2.for(cluster, host, options).adopt(connection);
-        else this.#http1.adopt(cluster, host, options, connection);
-        resolve(protocol);
-      });
-    });
+  async #probe(cluster: UpstreamCluster, host: Host, options: PoolDialOptions): Promise<MixedProtocol> {
+    const connection = cluster.newConnection(host, options);
+    if (connection === 'overflow') throw connectionOverflow(cluster);
+    await connectionEstablished(connection, host);
+    const protocol = negotiated(connection);
+    if (protocol === 'http2') this.#http2.for(cluster, host, options).adopt(connection);
+    else this.#http1.adopt(cluster, host, options, connection);
+    return protocol;
   }
 }
 

@@ -1,4 +1,4 @@
-import type { ConnectionAddress, HeaderMap, Host, UpstreamCluster } from '@il/core';
+import type { ConnectionAddress, HeaderMap, Host, UpstreamCluster, UpstreamConnection } from '@il/core';
 import { connectFailureReason, type ResetReason } from '../hcm/local-reply.js';
 
 /** What an upstream request reports to the router (Envoy's UpstreamToDownstream callbacks). */
@@ -61,6 +61,37 @@ export class UpstreamConnectError extends Error {
     if (error.code === 'ETIMEDOUT' && !connected) return new UpstreamConnectError('connection timeout', undefined, error.message);
     return new UpstreamConnectError('connection failure', connectFailureReason(error, addressKind(host)), error.message);
   }
+}
+
+/** The connect failure of a cluster whose max_connections circuit breaker is open. */
+export function connectionOverflow(cluster: UpstreamCluster): UpstreamConnectError {
+  return new UpstreamConnectError('overflow', undefined, `cluster '${cluster.name}': max_connections reached`);
+}
+
+/**
+ * Resolves once a new connection is usable ('connect': TCP up, and TLS verified when the
+ * cluster has it); rejects with Envoy's connect failure when it errs or closes first.
+ */
+export function connectionEstablished(connection: UpstreamConnection, host: Host): Promise<void> {
+  const socket = connection.socket;
+  return new Promise((resolve, reject) => {
+    let settled = false;
+    const onError = (error: NodeJS.ErrnoException): void => {
+      if (settled) return;
+      settled = true;
+      reject(UpstreamConnectError.fromSocketError(error, host, false));
+    };
+    const onClose = (): void => onError(Object.assign(new Error('connection closed before it was established'), { code: 'ECONNRESET' }));
+    socket.once('error', onError);
+    socket.once('close', onClose);
+    socket.once('connect', () => {
+      if (settled) return;
+      settled = true;
+      socket.off('error', onError);
+      socket.off('close', onClose);
+      resolve();
+    });
+  });
 }
 
 /**

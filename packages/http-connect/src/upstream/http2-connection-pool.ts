@@ -5,7 +5,7 @@ import { Http2CodecSocket, type ConnectionWatermarks } from '../codec/http2-code
 import { http2StallTimeoutMs } from '../codec/http2-defaults.js';
 import { startKeepalive } from '../codec/http2-keepalive.js';
 import { ConnectionPoolError } from './pool-error.js';
-import { poolKey, type PoolDialOptions } from './pool-key.js';
+import { PoolMap, poolKey, type PoolDialOptions } from './pool-key.js';
 
 const MIB = 1024 * 1024;
 /** Envoy's common_http_protocol_options.idle_timeout default. */
@@ -219,8 +219,7 @@ export class Http2ConnectionPool {
     if (this.#waiters.length === 0 || this.#closed) return;
     const expected = this.#connectingCapacity();
     if (this.#waiters.length <= expected) return;
-    const { hops, downstreamFilterState, transportSocketOptions } = this.dialOptions;
-    const connection = this.cluster.newConnection(this.host, { hops, downstreamFilterState, transportSocketOptions });
+    const connection = this.cluster.newConnection(this.host, this.dialOptions);
     if (connection === 'overflow') {
       // Waiters a connecting session may still serve keep waiting; the others fail now.
       if (expected === 0) this.#failWaiters(new ConnectionPoolError('overflow', `cluster '${this.cluster.name}': max_connections reached`));
@@ -421,7 +420,7 @@ export class Http2ConnectionPool {
  */
 export class Http2ConnectionPools {
   readonly #scope: Scope | undefined;
-  readonly #pools = new Map<UpstreamCluster, Map<Host, Map<string, Http2ConnectionPool>>>();
+  readonly #pools = new PoolMap<Http2ConnectionPool>();
   #draining = false;
 
   /** `scope`: the root under which `cluster.<name>.` pool counters go (default: each cluster's own scope). */
@@ -431,21 +430,9 @@ export class Http2ConnectionPools {
 
   /** The pool of a host for connections dialled with these options (see poolKey). */
   for(cluster: UpstreamCluster, host: Host, options: Http2PoolDialOptions = {}): Http2ConnectionPool {
-    let byHost = this.#pools.get(cluster);
-    if (byHost === undefined) {
-      byHost = new Map();
-      this.#pools.set(cluster, byHost);
-    }
-    let byKey = byHost.get(host);
-    if (byKey === undefined) {
-      byKey = new Map();
-      byHost.set(host, byKey);
-    }
-    const key = poolKey(options);
-    let pool = byKey.get(key);
-    if (pool === undefined) {
+    return this.#pools.getOrCreate(cluster, host, poolKey(options), () => {
       const scope = this.#scope?.taggedScope('cluster', cluster.name, 'envoy_cluster_name') ?? cluster.stats.scope;
-      pool = new Http2ConnectionPool(
+      const pool = new Http2ConnectionPool(
         cluster,
         host,
         {
@@ -458,24 +445,19 @@ export class Http2ConnectionPools {
         options,
       );
       if (this.#draining) pool.drain();
-      byKey.set(key, pool);
-    }
-    return pool;
+      return pool;
+    });
   }
 
   /** Server drain: sessions close once idle instead of after idle_timeout. */
   drain(): void {
     this.#draining = true;
-    for (const pool of this.#all()) pool.drain();
+    for (const pool of this.#pools.values()) pool.drain();
   }
 
   close(): void {
-    for (const pool of this.#all()) pool.close();
+    for (const pool of this.#pools.values()) pool.close();
     this.#pools.clear();
-  }
-
-  *#all(): Generator<Http2ConnectionPool> {
-    for (const byHost of this.#pools.values()) for (const byKey of byHost.values()) yield* byKey.values();
   }
 }
 
