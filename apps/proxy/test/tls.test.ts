@@ -365,6 +365,11 @@ static_resources:
           "@type": type.googleapis.com/envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy
           stat_prefix: plain
           cluster: secure
+          access_log:
+          - name: envoy.access_loggers.stdout
+            typed_config:
+              "@type": type.googleapis.com/envoy.extensions.access_loggers.stream.v3.StdoutAccessLog
+              log_format: { text_format_source: { inline_string: "upstream tls %UPSTREAM_TLS_VERSION% %UPSTREAM_PEER_DNS_SAN% %UPSTREAM_LOCAL_URI_SAN% %DOWNSTREAM_TLS_VERSION%\\n" } }
   clusters:
   - name: secure
     connect_timeout: 5s
@@ -424,6 +429,9 @@ common_tls_context:
     const stats = await (await fetch(`http://127.0.0.1:${proxy.ports.get(9901) as number}/stats?filter=cluster.secure.ssl`)).text();
     expect(stats).toMatch(/^cluster\.secure\.ssl\.handshake: 1$/m);
     expect(stats).toMatch(/^cluster\.secure\.ssl\.versions\.TLSv1\.3: 1$/m);
+    // The access log reads the upstream connection's TLS: version, the server's SANs, our own certificate.
+    await waitFor(() => proxy.proxy.stdout().includes('upstream tls'), 10_000, 'the access log line');
+    expect(proxy.proxy.stdout()).toContain(`upstream tls TLSv1.3 localhost,proxy.test ${SPIFFE}/client -\n`);
   }, 60_000);
 
   it('a server whose certificate does not match is refused before any byte goes up (ssl.fail_verify_san, the client is closed)', async () => {
@@ -566,6 +574,11 @@ static_resources:
         typed_config:
           "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
           stat_prefix: http
+          access_log:
+          - name: envoy.access_loggers.stdout
+            typed_config:
+              "@type": type.googleapis.com/envoy.extensions.access_loggers.stream.v3.StdoutAccessLog
+              log_format: { text_format_source: { inline_string: "%REQ(:PATH)% %UPSTREAM_TLS_VERSION% %UPSTREAM_PEER_URI_SAN%\\n" } }
           route_config: { virtual_hosts: [{ name: all, domains: ["*"], routes: [{ match: { prefix: / }, route: { cluster: nghttpx } }] }] }
           http_filters: [{ name: envoy.filters.http.router, typed_config: { "@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router } }]
   clusters:
@@ -595,6 +608,9 @@ static_resources:
     const stats = await (await fetch(`http://127.0.0.1:${proxy.ports.get(9901) as number}/stats?filter=cluster.nghttpx`)).text();
     expect(stats).toMatch(/^cluster\.nghttpx\.ssl\.handshake: 1$/m);
     expect(stats).toMatch(/^cluster\.nghttpx\.upstream_rq_total: 2$/m);
+    await waitFor(() => proxy.proxy.stdout().includes('/two '), 10_000, 'the access log lines');
+    // TLS 1.2: Envoy's client default maximum (the listener's own leg is plaintext).
+    expect(proxy.proxy.stdout()).toContain(`/one TLSv1.2 ${SPIFFE}/server\n/two TLSv1.2 ${SPIFFE}/server\n`);
   }, 60_000);
 
   it('TcpProxy tunnels in HTTP/2 CONNECT over mutual TLS to python3-h2 (ssl, CERT_REQUIRED): 8 MiB each way sha256-intact, and the terminator sees our SPIFFE identity', async () => {

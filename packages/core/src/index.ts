@@ -86,7 +86,7 @@ export { FormatError, type FormatErrorDetails } from './formatter/format-error.j
 export { createAccessLoggers, validateAccessLogs, type AccessLogger, type CreateAccessLoggersOptions } from './access-log/access-loggers.js';
 export { validateNetworkFilters } from './network/filter-validation.js';
 export { subjectAltNames, type TlsContext } from './transport-sockets/tls/tls-context.js';
-export type { ConnectionTlsInfo } from './transport-sockets/tls/tls-info.js';
+export { connectionTlsInfo, type ConnectionTlsInfo } from './transport-sockets/tls/tls-info.js';
 export { transportSocketOptionsKey, type TransportSocketOptions } from './transport-sockets/transport-socket-options.js';
 export { AccessLogFileManager, AccessLogFile, type AccessLogFileManagerOptions } from './access-log/file-manager.js';
 export { Runtime, type RuntimeOptions } from './runtime.js';

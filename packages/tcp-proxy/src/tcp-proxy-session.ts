@@ -175,6 +175,7 @@ export class TcpProxySession {
       streamInfo.upstreamLocalAddress = addresses.local;
       streamInfo.upstreamRemoteAddress = addresses.remote;
     }
+    streamInfo.upstreamTls = upstream.tls();
     if (this.#settings.flushAccessLogOnConnected) this.#log('TcpUpstreamConnected');
     const interval = this.#settings.accessLogFlushIntervalMs;
     if (interval !== undefined) this.#periodicTimer = setInterval(() => this.#log('TcpPeriodic'), interval);

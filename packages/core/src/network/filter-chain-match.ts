@@ -42,6 +42,11 @@ export function selectFilterChain(chains: readonly FilterChain[], input: MatchIn
   ];
   let candidates = [...chains];
   for (const step of steps) {
+    // One chain left (a listener's usual case): it only has to not rule itself out.
+    if (candidates.length === 1) {
+      if (step((candidates[0] as FilterChain).filter_chain_match) < 0) return defaultChain;
+      continue;
+    }
     const scored = candidates.map((chain) => ({ chain, score: step(chain.filter_chain_match) })).filter((c) => c.score >= 0);
     if (scored.length === 0) return defaultChain;
     const best = Math.max(...scored.map((c) => c.score));

@@ -16,7 +16,7 @@ import { DownstreamTlsServer } from '../transport-sockets/tls/downstream-tls.js'
 import { downstreamTlsOf } from '../transport-sockets/tls/downstream-transport.js';
 import { SslStats } from '../transport-sockets/tls/ssl-stats.js';
 import type { TlsContext } from '../transport-sockets/tls/tls-context.js';
-import { tlsInfoOf } from '../transport-sockets/tls/tls-info.js';
+import { connectionTlsInfo } from '../transport-sockets/tls/tls-info.js';
 import { inspectTls, tlsInspectorStats, type InspectedConnection, type TlsInspectorStats } from '../transport-sockets/tls/tls-inspector.js';
 import type {
   ComponentLog,
@@ -359,7 +359,7 @@ export class ListenerManager {
     }
     void tls.secure(socket, `[C${streamInfo.connectionId ?? 0}]`).then((secured) => {
       if (secured === undefined) return;
-      streamInfo.downstreamTls = tlsInfoOf(secured, tls.localCertificate);
+      streamInfo.downstreamTls = connectionTlsInfo(secured);
       streamInfo.requestedServerName ??= typeof secured.servername === 'string' ? secured.servername : undefined;
       this.#run(listener, entry, { socket: secured, streamInfo, listener: listener.info, hops });
     });

@@ -1,6 +1,7 @@
 import type { Duplex } from 'node:stream';
 import { connectionAddresses, type ConnectionAddress } from '../network/connection-address.js';
 import type { StreamInfo } from '../stream-info/stream-info.js';
+import { connectionTlsInfo, type ConnectionTlsInfo } from '../transport-sockets/tls/tls-info.js';
 import type { ConnectFailure, UpstreamCluster } from './cluster.js';
 import type { Host } from './host.js';
 
@@ -26,6 +27,8 @@ export interface UpstreamHandle {
   readonly drainable: boolean;
   /** Addresses to report once connected. */
   addresses(): { local: ConnectionAddress; remote: ConnectionAddress } | undefined;
+  /** The upstream connection's TLS, once connected over a TLS transport socket (%UPSTREAM_TLS_*%). */
+  tls(): ConnectionTlsInfo | undefined;
 }
 
 export interface UpstreamRequest {
@@ -57,6 +60,7 @@ export const tcpUpstreamConnector: UpstreamConnector = {
       connectionId: connection.id,
       drainable: true,
       addresses: () => connectionAddresses(connection.socket),
+      tls: () => connectionTlsInfo(connection.socket),
     };
   },
 };

@@ -1,5 +1,5 @@
 import { Socket } from 'node:net';
-import { connectionAddresses, type ConnectionSocket, type Host, type UpstreamConnection } from '@il/core';
+import { connectionAddresses, connectionTlsInfo, type ConnectionSocket, type Host, type UpstreamConnection } from '@il/core';
 import { UpstreamConnectError, type UpstreamCallbacks, type UpstreamRequest } from '../router/upstream.js';
 
 /**
@@ -36,7 +36,7 @@ export class TcpUpstream implements UpstreamRequest {
       if (this.#done) return;
       this.#connected = true;
       const addresses = connectionAddresses(socket);
-      callbacks.onUpstreamConnection({ connectionId: connection.id, local: addresses.local, remote: addresses.remote });
+      callbacks.onUpstreamConnection({ connectionId: connection.id, local: addresses.local, remote: addresses.remote, tls: connectionTlsInfo(socket) });
       callbacks.onUpstreamHeaders(200, Object.create(null) as Record<string, never>, false);
     });
     socket.on('error', (e: NodeJS.ErrnoException) => {

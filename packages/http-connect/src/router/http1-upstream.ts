@@ -1,7 +1,7 @@
 import diagnostics from 'node:diagnostics_channel';
 import { Readable, type Duplex } from 'node:stream';
 import type { Dispatcher, Pool } from 'undici';
-import { connectionAddresses, type HeaderMap } from '@il/core';
+import { connectionAddresses, connectionTlsInfo, type HeaderMap } from '@il/core';
 import type { HeaderList } from '../hcm/headers.js';
 import { upstreamConnectionOf } from './http1-pools.js';
 import { UpstreamConnectError, type UpstreamCallbacks, type UpstreamRequest } from './upstream.js';
@@ -122,7 +122,7 @@ export class Http1Upstream implements UpstreamRequest {
     const connection = upstreamConnectionOf(socket);
     if (connection === undefined) return;
     const addresses = connectionAddresses(socket);
-    this.#callbacks.onUpstreamConnection({ connectionId: connection.id, local: addresses.local, remote: addresses.remote });
+    this.#callbacks.onUpstreamConnection({ connectionId: connection.id, local: addresses.local, remote: addresses.remote, tls: connectionTlsInfo(connection.socket) });
   }
 
   /** CONNECT answered: from here the upstream socket is a raw byte stream. */

@@ -1,5 +1,5 @@
 import { constants as h2, type ClientHttp2Stream, type IncomingHttpHeaders, type OutgoingHttpHeaders } from 'node:http2';
-import { connectionAddresses, type HeaderMap, type Host } from '@il/core';
+import { connectionAddresses, connectionTlsInfo, type HeaderMap, type Host } from '@il/core';
 import { resetStream } from '../codec/http2-reset.js';
 import { Http2StreamWriter } from '../codec/http2-stream-writer.js';
 import { connectFailureReason } from '../hcm/local-reply.js';
@@ -67,7 +67,7 @@ export class Http2Upstream implements UpstreamRequest {
     const connection = pool.connectionOf(stream);
     if (connection !== undefined) {
       const addresses = connectionAddresses(connection.socket);
-      this.#callbacks.onUpstreamConnection({ connectionId: connection.id, local: addresses.local, remote: addresses.remote });
+      this.#callbacks.onUpstreamConnection({ connectionId: connection.id, local: addresses.local, remote: addresses.remote, tls: connectionTlsInfo(connection.socket) });
     }
     let responded = false;
     let ended = false;

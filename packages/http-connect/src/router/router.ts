@@ -242,8 +242,9 @@ export class RouterFilter implements UpstreamCallbacks {
 
   // ---- upstream callbacks ----------------------------------------------------------------
 
-  onUpstreamConnection(info: { connectionId: number; local: StreamInfo['upstreamLocalAddress']; remote: StreamInfo['upstreamRemoteAddress'] }): void {
+  onUpstreamConnection(info: { connectionId: number; local: StreamInfo['upstreamLocalAddress']; remote: StreamInfo['upstreamRemoteAddress']; tls: StreamInfo['upstreamTls'] }): void {
     const streamInfo = this.#cb.streamInfo;
+    streamInfo.upstreamTls = info.tls;
     streamInfo.upstreamConnectionId = info.connectionId;
     streamInfo.upstreamLocalAddress = info.local;
     streamInfo.upstreamRemoteAddress = info.remote;

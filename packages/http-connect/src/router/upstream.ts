@@ -1,10 +1,10 @@
-import type { ConnectionAddress, HeaderMap, Host, UpstreamCluster, UpstreamConnection } from '@il/core';
+import type { ConnectionAddress, ConnectionTlsInfo, HeaderMap, Host, UpstreamCluster, UpstreamConnection } from '@il/core';
 import { connectFailureReason, type ResetReason } from '../hcm/local-reply.js';
 
 /** What an upstream request reports to the router (Envoy's UpstreamToDownstream callbacks). */
 export interface UpstreamCallbacks {
   /** The connection the request went out on, for %UPSTREAM_CONNECTION_ID% and the upstream addresses. */
-  onUpstreamConnection(info: { connectionId: number; local: ConnectionAddress | undefined; remote: ConnectionAddress | undefined }): void;
+  onUpstreamConnection(info: { connectionId: number; local: ConnectionAddress | undefined; remote: ConnectionAddress | undefined; tls: ConnectionTlsInfo | undefined }): void;
   /** Response headers (final ones; 1xx are not reported). `endStream`: no body follows. */
   onUpstreamHeaders(status: number, headers: HeaderMap, endStream: boolean): void;
   /** Response payload. Return false to stop the flow until `resumeResponse()`. */

@@ -4,6 +4,7 @@ import type { TunnelingConfig } from '@il/config/runtime';
 import {
   compileFormat,
   connectionAddresses,
+  connectionTlsInfo,
   FormatError,
   type ConfigFinding,
   type ConnectFailure,
@@ -97,6 +98,10 @@ export function createTunnelConnector(config: TunnelingConfig, context: NetworkF
         addresses: () => {
           const connection = stream.connection;
           return connection === undefined ? undefined : connectionAddresses(connection.socket);
+        },
+        tls: () => {
+          const connection = stream.connection;
+          return connection === undefined ? undefined : connectionTlsInfo(connection.socket);
         },
       };
     },

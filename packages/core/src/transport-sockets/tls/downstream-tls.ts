@@ -4,6 +4,7 @@ import type { ConnectionSocket } from '../../network/dial.js';
 import type { ComponentLog } from '../../network/network-filter.js';
 import type { SslStats } from './ssl-stats.js';
 import type { TlsContext } from './tls-context.js';
+import { rememberTlsInfo, tlsInfoOf } from './tls-info.js';
 
 /** A DownstreamTlsContext compiled once per filter chain. */
 export interface DownstreamTls {
@@ -129,6 +130,7 @@ export class DownstreamTlsServer {
       return;
     }
     this.#stats.onHandshake(socket, peer === undefined);
+    rememberTlsInfo(socket, tlsInfoOf(socket, peer, config.context.certificateChains));
     settle(socket);
   }
 }

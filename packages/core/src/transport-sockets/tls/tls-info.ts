@@ -15,8 +15,13 @@ export interface ConnectionTlsInfo {
   readonly localCertificate: X509Certificate | undefined;
 }
 
-export function tlsInfoOf(socket: TLSSocket, localCertificate: X509Certificate | undefined): ConnectionTlsInfo {
-  const peer = socket.getPeerX509Certificate();
+/**
+ * The connection's TLS info once its handshake passed. `peer` is the certificate the checks
+ * already decoded; `localChains` are the chains this side may present. With one chain (the usual
+ * case) its leaf is the local certificate; only with several is OpenSSL asked which one it sent,
+ * as decoding a certificate costs more than the rest of the handshake's bookkeeping.
+ */
+export function tlsInfoOf(socket: TLSSocket, peer: X509Certificate | undefined, localChains: readonly { readonly chain: readonly X509Certificate[] }[]): ConnectionTlsInfo {
   const chain: X509Certificate[] = [];
   for (let cert = peer; cert !== undefined && chain.length < 10; ) {
     chain.push(cert);
@@ -33,6 +38,18 @@ export function tlsInfoOf(socket: TLSSocket, localCertificate: X509Certificate |
     alpn: typeof alpn === 'string' ? alpn : undefined,
     peerCertificate: peer,
     peerChain: chain,
-    localCertificate: socket.getX509Certificate() ?? localCertificate,
+    localCertificate: localChains.length === 0 ? undefined : localChains.length === 1 ? localChains[0]?.chain[0] : socket.getX509Certificate(),
   };
+}
+
+const byConnection = new WeakMap<object, ConnectionTlsInfo>();
+
+/** Keeps a connection's TLS info with it, for whoever reports on the connection later (%UPSTREAM_TLS_*%). */
+export function rememberTlsInfo(socket: object, info: ConnectionTlsInfo): void {
+  byConnection.set(socket, info);
+}
+
+/** The TLS info of a connection whose TLS transport socket completed its handshake; undefined for plaintext. */
+export function connectionTlsInfo(socket: object): ConnectionTlsInfo | undefined {
+  return byConnection.get(socket);
 }

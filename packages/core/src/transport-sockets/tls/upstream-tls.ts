@@ -3,6 +3,7 @@ import type { ConnectionSocket } from '../../network/dial.js';
 import { authorizationCode } from './downstream-tls.js';
 import type { SslStats } from './ssl-stats.js';
 import type { TlsContext } from './tls-context.js';
+import { rememberTlsInfo, tlsInfoOf } from './tls-info.js';
 import type { TransportSocketOptions } from '../transport-socket-options.js';
 
 /** An UpstreamTlsContext compiled once per cluster. */
@@ -74,6 +75,7 @@ export function secureUpstream(
       return;
     }
     stats.onHandshake(socket, peer === undefined);
+    rememberTlsInfo(socket, tlsInfoOf(socket, peer, context.certificateChains));
     ready = true;
     socket.emit('connect');
   });
