@@ -13,7 +13,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { requirePeer } from '../../../test-support/peers.js';
 import { residentMiB } from '../../../test-support/sockets.js';
 import { waitFor, within } from '../../../test-support/wait.js';
-import { serve } from './il-proxy-process.js';
+import { adminStat, serve } from './il-proxy-process.js';
 
 const run = promisify(execFile);
 const EXAMPLE = fileURLToPath(new URL('../../../examples/hbone/', import.meta.url));
@@ -106,6 +106,9 @@ describe('examples/hbone: two il-proxies carry TCP in HTTP/2 CONNECT over mutual
     expect(p.server.proxy.stdout()).toMatch(new RegExp(`tunnel from ${CLIENT_ID} to 127\\.0\\.0\\.1:8080 200 - \\d+ \\d+ TLSv1\\.3\\n`));
     expect(await p.stats(15020, `${p.tlsListener}.ssl.(handshake|versions)`)).toMatch(/ssl\.handshake: 1\n[\s\S]*ssl\.versions\.TLSv1\.3: 1/);
     expect(await p.stats(15000, 'cluster.connect_originate.ssl.handshake')).toMatch(/: 1$/m);
+    // The client logs the server's identity, read from the upstream connection's certificate.
+    await waitFor(() => p.client.proxy.stdout().includes('tunnel to'), 10_000, "the client's access log line");
+    expect(p.client.proxy.stdout()).toMatch(/tunnel to spiffe:\/\/cluster\.local\/ns\/default\/sa\/server at 127\.0\.0\.1:\d+ - \d+ \d+ TLSv1\.3\n/);
     expect(await p.stats(15020, 'http.connect_terminate.downstream_cx_http2_total')).toMatch(/: 1$/m);
   }, 60_000);
 
@@ -123,6 +126,55 @@ describe('examples/hbone: two il-proxies carry TCP in HTTP/2 CONNECT over mutual
     expect(await p.stats(15000, 'cluster.connect_originate.ssl.fail_verify_san')).toMatch(/: 1$/m);
     expect(await p.stats(15000, 'cluster.connect_originate.upstream_cx_connect_fail')).toMatch(/: 1$/m);
   }, 60_000);
+
+  it('at most 100 streams per connection: 101 tunnels open at once ride two mTLS connections, and every one echoes', async () => {
+    const p = await pair();
+    const sockets: net.Socket[] = [];
+    cleanups.push(() => sockets.forEach((s) => s.destroy()));
+    // Each tunnel stays open (the backend echoes, and nobody ends), so all 101 streams are live at once.
+    const echoed = Array.from({ length: 101 }, (_, i) => {
+      const socket = net.connect(p.front, '127.0.0.1');
+      sockets.push(socket);
+      const word = `tunnel ${i}\n`;
+      return new Promise<string>((resolve, reject) => {
+        let got = '';
+        socket.once('connect', () => socket.write(word));
+        socket.on('data', (d: Buffer) => {
+          got += d.toString();
+          if (got.length >= word.length) resolve(got);
+        });
+        socket.once('error', reject);
+      }).then((got) => expect(got).toBe(word));
+    });
+    await within(Promise.all(echoed), 60_000, '101 tunnels to echo');
+    expect(await adminStat(p.ports.get(15000) as number, 'cluster.connect_originate.upstream_cx_total')).toBe(2);
+    expect(await adminStat(p.ports.get(15000) as number, 'cluster.connect_originate.upstream_rq_active')).toBe(101);
+    expect(await adminStat(p.ports.get(15020) as number, `${p.tlsListener}.downstream_cx_total`)).toBe(2);
+    expect(await adminStat(p.ports.get(15020) as number, `${p.tlsListener}.ssl.handshake`)).toBe(2);
+  }, 90_000);
+
+  it('keepalive PINGs: a server that stops answering (SIGSTOP) has its connection closed after connection_keepalive.timeout, counted, and the tunnel on it closed', async () => {
+    const p = await pair({ client: [['connection_keepalive: { interval: 10s, timeout: 20s }', 'connection_keepalive: { interval: 1s, timeout: 2s }']] });
+    const socket = net.connect(p.front, '127.0.0.1');
+    cleanups.push(() => void socket.destroy());
+    socket.on('error', () => undefined);
+    const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+    const echoed = new Promise<void>((resolve) => socket.once('data', () => resolve()));
+    socket.once('connect', () => socket.write('ping through\n'));
+    await within(echoed, 30_000, 'the first echo through the tunnel');
+    const serverPid = p.server.proxy.child.pid as number;
+    process.kill(serverPid, 'SIGSTOP');
+    cleanups.push(() => void process.kill(serverPid, 'SIGCONT'));
+    // The kernel still takes the PING; only its ACK never comes.
+    await within(closed, 30_000, 'the tunnel on the silent connection to be closed');
+    process.kill(serverPid, 'SIGCONT');
+    const admin = p.ports.get(15000) as number;
+    expect(await adminStat(admin, 'cluster.connect_originate.http2.keepalive_timeout')).toBe(1);
+    expect(await adminStat(admin, 'cluster.connect_originate.upstream_cx_active')).toBe(0);
+    // The next tunnel gets a fresh connection and works.
+    expect((await curl(p.front)).stdout).toBe('hello from the backend');
+    expect(await adminStat(admin, 'cluster.connect_originate.upstream_cx_total')).toBe(2);
+  }, 90_000);
 
   it('256 MiB each way through the pair, sha256-intact, behind a slow reader; each proxy stays under 200 MiB', async () => {
     const p = await pair();
