@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// pnpm bench [--only socket|routes|tcp|internal|tunnel|http1|http2] [--quick] [--rounds N] [--write | --no-write]
+// pnpm bench [--only socket|routes|tcp|internal|tunnel|http1|http2|tls] [--quick] [--rounds N] [--write | --no-write]
 //
 // Measures il-proxy side by side with the proxies people know, on this machine, in one run, and
 // (with --write, the default for full runs) writes BENCHMARKS.md and bench/chart.svg. Everything

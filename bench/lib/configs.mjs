@@ -1,6 +1,7 @@
 // Config files of the subjects, generated with the ports of the run. The il-proxy ones are Envoy
 // v3 bootstraps in the shapes of examples/*.yaml and ../shared/envoy-configs/*.yaml; the peers'
 // ones keep each program's defaults except where noted (and BENCHMARKS.md says where).
+import { readFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 
 // ---------------------------------------------------------------- HAProxy
@@ -320,4 +321,169 @@ export function ilSeedDecapConfig({ decapPort }) {
     [internalCluster('decap_cluster', 'decap')],
     true,
   );
+}
+
+// ---------------------------------------------------------------- TLS (issue #14)
+//
+// Every TLS subject speaks TLS 1.3 only, with the bench's ECDSA P-256 certificate
+// (bench/lib/certs.mjs). The loads offer TLS_AES_128_GCM_SHA256 only and the sink accepts only
+// that, so both legs of every proxy negotiate it; the peers are also configured for it, so that
+// they would refuse rather than pick another. il-proxy has no TLS 1.3 cipher setting (Envoy's
+// cipher_suites are TLS 1.2's): it takes the client's choice as Node does.
+
+export const TLS13_CIPHER = 'TLS_AES_128_GCM_SHA256';
+
+/** @typedef {import('./certs.mjs').BenchCerts} BenchCerts */
+
+/**
+ * HAProxy terminating TLS (`bind ... ssl crt`): mode tcp re-encrypts to the backend
+ * (`server ... ssl verify required ca-file`); mode http answers 200 "Hello, world!" itself.
+ * @param {{port: number, backendPort?: number, mode: 'tcp'|'http', certs: BenchCerts, bufsize?: number}} o
+ */
+export function haproxyTlsConfig({ port, backendPort, mode, certs, bufsize }) {
+  const tail =
+    mode === 'tcp'
+      ? `  default_backend upstream
+
+backend upstream
+  server s1 127.0.0.1:${backendPort} ssl verify required ca-file ${certs.ca}
+`
+      : `  http-request return status 200 content-type text/plain string "Hello, world!"
+`;
+  return `global
+${bufsize ? `  tune.bufsize ${bufsize}\n` : ''}  ssl-default-bind-ciphersuites ${TLS13_CIPHER}
+  ssl-default-bind-options ssl-min-ver TLSv1.3 ssl-max-ver TLSv1.3
+  ssl-default-server-ciphersuites ${TLS13_CIPHER}
+  ssl-default-server-options ssl-min-ver TLSv1.3 ssl-max-ver TLSv1.3
+
+defaults
+  mode ${mode}
+  timeout connect 5s
+  timeout client 60s
+  timeout server 60s
+
+frontend bench
+  bind 127.0.0.1:${port} ssl crt ${certs.certAndKey}
+${tail}`;
+}
+
+/** nginx terminating TLS, answering 200 "Hello, world!" itself (the handshake bench). */
+export function nginxTlsConfig(/** @type {{dir: string, port: number, certs: BenchCerts}} */ { dir, port, certs }) {
+  return `${nginxMain(dir)}
+http {
+  access_log off;
+  client_body_temp_path ${dir}/body;
+  proxy_temp_path ${dir}/proxy;
+  server {
+    listen 127.0.0.1:${port} ssl;
+    ssl_certificate ${certs.cert};
+    ssl_certificate_key ${certs.key};
+    ssl_protocols TLSv1.3;
+    ssl_conf_command Ciphersuites ${TLS13_CIPHER};
+    location / {
+      default_type text/plain;
+      return 200 "Hello, world!";
+    }
+  }
+}
+`;
+}
+
+const TLS_PARAMS_13 = '{ tls_minimum_protocol_version: TLSv1_3, tls_maximum_protocol_version: TLSv1_3 }';
+
+/** Puts a DownstreamTlsContext (the bench certificate, TLS 1.3) on the first filter chain of `chain`. */
+function withDownstreamTls(/** @type {string} */ chain, /** @type {BenchCerts} */ certs) {
+  return chain.replace(
+    '    - filters:\n',
+    `    - transport_socket:
+        name: envoy.transport_sockets.tls
+        typed_config:
+          "@type": type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext
+          common_tls_context:
+            tls_params: ${TLS_PARAMS_13}
+            tls_certificates:
+            - certificate_chain: { filename: ${certs.cert} }
+              private_key: { filename: ${certs.key} }
+      filters:
+`,
+  );
+}
+
+/** Puts an UpstreamTlsContext (TLS 1.3, chain verified against the bench CA) on a cluster. */
+function withUpstreamTls(/** @type {string} */ cluster, /** @type {BenchCerts} */ certs) {
+  return cluster.replace(
+    '    load_assignment:',
+    `    transport_socket:
+      name: envoy.transport_sockets.tls
+      typed_config:
+        "@type": type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext
+        common_tls_context:
+          tls_params: ${TLS_PARAMS_13}
+          validation_context:
+            trusted_ca: { filename: ${certs.ca} }
+    load_assignment:`,
+  );
+}
+
+/** TcpProxy with TLS on both sides: TLS on port -> TLS to backendPort. */
+export function ilTlsTcpProxyConfig(/** @type {{port: number, backendPort: number, certs: BenchCerts}} */ { port, backendPort, certs }) {
+  return bootstrap(
+    'il-proxy TcpProxy, DownstreamTlsContext on the listener, UpstreamTlsContext on the cluster',
+    [`${tcpListenerHead('ingress', port)}\n${withDownstreamTls(tcpProxyChain('ingress', 'upstream'), certs)}`],
+    [withUpstreamTls(tcpCluster('upstream', backendPort), certs)],
+  );
+}
+
+/** HCM on a TLS listener answering 200 "Hello, world!" (direct_response): the handshake bench. */
+export function ilTlsHcmConfig(/** @type {{port: number, certs: BenchCerts}} */ { port, certs }) {
+  return bootstrap(
+    'il-proxy HCM direct_response on a TLS listener',
+    [`${tcpListenerHead('https', port)}\n${withDownstreamTls(hcmChain('https', HELLO), certs)}`],
+    [],
+  ).replace('  clusters:\n\n', '  clusters: []\n');
+}
+
+/**
+ * examples/hbone/client.yaml and server.yaml as they are, with the certificates of `certDir`
+ * (made by the example's make-certs.sh) and every port_value remapped through `ports` (the
+ * example's port -> this run's), as apps/proxy/test/hbone.test.ts runs them.
+ * @param {{certDir: string, ports: Map<number, number>}} o
+ */
+export function hboneConfigs({ certDir, ports }) {
+  const read = (/** @type {string} */ name) =>
+    readFileSync(new URL(`../../examples/hbone/${name}`, import.meta.url), 'utf8')
+      .replaceAll('examples/hbone/certs/', `${certDir}/`)
+      .replace(/port_value:(\s*)(\d+)/g, (whole, space, port) => {
+        const to = ports.get(Number(port));
+        if (to === undefined) throw new Error(`examples/hbone/${name}: no port for ${port}`);
+        return `port_value:${space}${to}`;
+      });
+  return { client: read('client.yaml'), server: read('server.yaml') };
+}
+
+/**
+ * A config with every `transport_socket:` block taken out (the HBONE pair in plaintext: the same
+ * listeners, hops and HTTP/2 CONNECT, without TLS). Line-based: a block is its key's line and the
+ * lines indented deeper; a list item that starts with the key keeps its dash for the next key.
+ */
+export function withoutTransportSockets(/** @type {string} */ text) {
+  /** @type {string[]} */
+  const out = [];
+  /** @type {number | undefined} */
+  let skipDeeperThan;
+  let keepDash = false;
+  for (const line of text.split('\n')) {
+    const indent = line.length - line.trimStart().length;
+    if (skipDeeperThan !== undefined && (line.trim() === '' || indent > skipDeeperThan)) continue;
+    skipDeeperThan = undefined;
+    const item = line.trimStart().startsWith('- transport_socket:');
+    if (item || line.trimStart().startsWith('transport_socket:')) {
+      skipDeeperThan = item ? indent + 2 : indent;
+      keepDash = item;
+      continue;
+    }
+    out.push(keepDash ? `${' '.repeat(indent - 2)}- ${line.trimStart()}` : line);
+    keepDash = false;
+  }
+  return out.join('\n');
 }

@@ -2,15 +2,16 @@
 // one figure set: throughput, latency percentiles, and the unit count (bytes or requests) that
 // CPU use is divided by.
 import { readFileSync, rmSync } from 'node:fs';
+import { TLS13_CIPHER } from './configs.mjs';
 import { runCommand } from './proc.mjs';
 import { quantile } from './stats.mjs';
 
 /**
  * @typedef {object} LoadResult
- * @property {number} throughput   Gbit/s (iperf3) or requests/s (wrk, h2load)
+ * @property {number} throughput   Gbit/s (iperf3, tls-push), requests/s (wrk, h2load) or handshakes/s (openssl s_time)
  * @property {number} [p50Ms]
  * @property {number} [p99Ms]
- * @property {number} units        bytes moved (iperf3) or requests completed (wrk, h2load), over the whole run
+ * @property {number} units        bytes moved (iperf3, tls-push), requests completed (wrk, h2load) or handshakes, over the whole run
  * @property {string} [note]
  */
 
@@ -113,4 +114,58 @@ export async function h2load({ port, seconds, clients, streams, logFile, path = 
     rmSync(logFile, { force: true });
   }
   return { throughput: Number(fin[3]), p50Ms: quantile(durationsMs, 0.5), p99Ms: quantile(durationsMs, 0.99), units: succeeded };
+}
+
+const TLS_PUSH = new URL('../servers/tls-push.mjs', import.meta.url).pathname;
+
+/**
+ * bench/servers/tls-push.mjs: one TLS 1.3 connection pushing bytes to the TLS sink (directly or
+ * through the subject) for `omit + seconds`; the throughput of the last `seconds` at the sink.
+ * Fails unless both legs (client to subject, subject to sink) are TLS 1.3 with the bench cipher.
+ * @param {{port: number, seconds: number, omit: number}} o
+ * @returns {Promise<LoadResult>}
+ */
+export async function tlsPush({ port, seconds, omit }) {
+  const limit = seconds + omit + 15;
+  const r = await runCommand(process.execPath, [TLS_PUSH, String(port), String(seconds), String(omit)], limit * 1000);
+  if (r.timedOut) throw new LoadError(`tls-push did not finish within ${limit} s`);
+  /** @type {any} */
+  let json;
+  try {
+    json = JSON.parse(r.stdout.trim().split('\n').at(-1) ?? '');
+  } catch {
+    throw new LoadError(`tls-push exited ${r.code} without JSON: ${(r.stderr || r.stdout).trim().slice(0, 200)}`);
+  }
+  if (json.error) throw new LoadError(`tls-push: ${json.error}`);
+  for (const [leg, v] of [['client', json], ['upstream', json.sink ?? {}]]) {
+    if (v.version !== 'TLSv1.3' || v.cipher !== TLS13_CIPHER) throw new LoadError(`the ${leg} leg negotiated ${v.version} ${v.cipher}, not TLSv1.3 ${TLS13_CIPHER}`);
+  }
+  if (!(json.gbps > 0)) throw new LoadError('tls-push: the sink received nothing');
+  return { throughput: json.gbps, units: json.bytes };
+}
+
+/** The handshake load's command line, for one client. @param {number} port @param {number} seconds */
+export const sTimeArgs = (port, seconds) => ['s_time', '-connect', `127.0.0.1:${port}`, '-new', '-tls1_3', '-ciphersuites', TLS13_CIPHER, '-time', String(seconds)];
+
+/**
+ * Full TLS 1.3 handshakes, no resumption: `clients` `openssl s_time -new` processes at once, each
+ * connecting, handshaking and closing in a loop for `seconds` (whole seconds of its own clock, so a
+ * run lasts up to a second longer). Handshakes/s = every client's connections / the wall time
+ * from the first start to the last exit.
+ * @param {{port: number, seconds: number, clients: number}} o
+ * @returns {Promise<LoadResult>}
+ */
+export async function tlsHandshakes({ port, seconds, clients }) {
+  const t0 = performance.now();
+  const runs = await Promise.all(Array.from({ length: clients }, () => runCommand('openssl', sTimeArgs(port, seconds), (seconds + 15) * 1000)));
+  const wall = (performance.now() - t0) / 1000;
+  let handshakes = 0;
+  for (const r of runs) {
+    if (r.timedOut) throw new LoadError(`openssl s_time did not finish within ${seconds + 15} s`);
+    const m = /(\d+) connections in [\d.]+ real seconds/.exec(r.stdout);
+    if (r.code !== 0 || !m) throw new LoadError(`openssl s_time exited ${r.code}: ${(r.stderr || r.stdout).trim().split('\n').slice(-2).join(' | ').slice(0, 200)}`);
+    handshakes += Number(m[1]);
+  }
+  if (handshakes === 0) throw new LoadError('openssl s_time completed no handshake');
+  return { throughput: handshakes / wall, units: handshakes };
 }

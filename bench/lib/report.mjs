@@ -60,7 +60,9 @@ export function benchTable(br) {
   const peerCols = bench.peers.map((p) => `× ${p}`);
   /** @type {string[]} */
   let headers;
-  if (bench.load === 'iperf3') headers = ['subject', 'Gbit/s', ...peerCols, 'CPU s/GB', 'peak RSS MiB'];
+  const bytes = bench.load === 'iperf3' || bench.load === 'tls-push';
+  if (bytes) headers = ['subject', 'Gbit/s', ...peerCols, 'CPU s/GB', 'peak RSS MiB'];
+  else if (bench.load === 'tls-handshakes') headers = ['subject', 'handshakes/s', ...peerCols, 'CPU ms/1k handshakes', 'peak RSS MiB'];
   else if (bench.load === 'idle') headers = ['subject', 'tunnels', 'RSS growth KiB/tunnel', 'peak RSS MiB'];
   else headers = ['subject', 'req/s', 'p50 ms', 'p99 ms', ...peerCols, 'CPU ms/1k req', 'peak RSS MiB'];
   const rows = br.subjects.map((s) => {
@@ -69,7 +71,8 @@ export function benchTable(br) {
     const sum = (/** @type {keyof Measurement} */ k, digits = 2) => fmtRange(summarize(figures(s, k)), digits);
     const ratios = bench.peers.map((p) => (p === s.subject.id ? '1 (peer)' : fmtRange(ratio(br, s.subject.id, p))));
     const label = s.subject.label + failures(s);
-    if (bench.load === 'iperf3') return [label, sum('throughput'), ...ratios, sum('cpuPerUnit'), sum('rssMiB', 1)];
+    if (bytes) return [label, sum('throughput'), ...ratios, sum('cpuPerUnit'), sum('rssMiB', 1)];
+    if (bench.load === 'tls-handshakes') return [label, sum('throughput', 0), ...ratios, sum('cpuPerUnit'), sum('rssMiB', 1)];
     if (bench.load === 'idle') return [label, fmt(summarize(figures(s, 'tunnels'))?.median, 0), sum('kibPerTunnel', 1), sum('rssMiB', 1)];
     return [label, sum('throughput', 0), sum('p50Ms'), sum('p99Ms'), ...ratios, sum('cpuPerUnit'), sum('rssMiB', 1)];
   });
@@ -397,6 +400,12 @@ export function markdownReport(o) {
       'opens one backend connection per request and exhausts loopback ports) and `keepalive_requests 1000000`; nginx runs ' +
       '`worker_processes auto` (2 here) with the current user; HAProxy runs its default thread count (2 here); nghttpx its ' +
       'default single worker; socat forks per connection with its default 8 KiB buffer.',
+    '- TLS (issue #14): every TLS subject speaks TLS 1.3 only with one ECDSA P-256 certificate made by openssl at the start of ' +
+      'the run (examples/hbone/make-certs.sh); the loads offer TLS_AES_128_GCM_SHA256 only, the TLS sink accepts only it, and ' +
+      'HAProxy and nginx are set to it, so every leg negotiates it (tls-push checks both legs of every round). Throughput: ' +
+      'one TLS connection from bench/servers/tls-push.mjs into bench/servers/tls-sink.mjs, counted at the sink. Handshakes: ' +
+      '`openssl s_time -new` clients, full handshakes without resumption, closing right after each; the HBONE pair is ' +
+      'examples/hbone/{client,server}.yaml with their ports remapped.',
     '- Load generators, proxies and backends share the same 2 cores: figures are comparable within a run, not across machines.',
     '- A subject that cannot start is shown as `unavailable: <reason>`; it is never left out and never given a number.',
     '',

@@ -3,7 +3,7 @@
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';
-import { LoadError, h2load, iperf3, wrk } from './loadgen.mjs';
+import { LoadError, h2load, iperf3, sTimeArgs, tlsHandshakes, tlsPush, wrk } from './loadgen.mjs';
 import { groupCpuSeconds, groupPeakRssBytes, groupMembers, stopProcess } from './proc.mjs';
 import { startBackend, subject as subjectById } from './subjects.mjs';
 
@@ -15,8 +15,9 @@ import { startBackend, subject as subjectById } from './subjects.mjs';
  * @typedef {object} Bench
  * @property {string} id
  * @property {string} title
- * @property {'iperf3' | 'wrk' | 'h2load' | 'idle'} load
- * @property {'iperf3' | 'echo'} [tcpBackend]   backend of subjects that need a TCP one
+ * @property {'iperf3' | 'wrk' | 'h2load' | 'idle' | 'tls-push' | 'tls-handshakes'} load
+ *   tls-push: Gbit/s of one TLS connection into the TLS sink; tls-handshakes: new TLS connections/s
+ * @property {'iperf3' | 'echo' | 'http'} [tcpBackend]   backend of subjects that need a TCP one
  * @property {string[]} subjects    subject ids, in table order
  * @property {string[]} peers       ratio peers (subject ids), first one is the chart's
  * @property {number} [quickRounds]  fewer rounds under --quick (a slow bench whose figure barely varies)
@@ -35,10 +36,10 @@ import { startBackend, subject as subjectById } from './subjects.mjs';
  * @typedef {object} Measurement
  * @property {boolean} ok
  * @property {string} [error]
- * @property {number} [throughput]    Gbit/s or req/s
+ * @property {number} [throughput]    Gbit/s, req/s or handshakes/s
  * @property {number} [p50Ms]
  * @property {number} [p99Ms]
- * @property {number} [cpuPerUnit]    CPU s per GB, or CPU ms per 1k requests
+ * @property {number} [cpuPerUnit]    CPU s per GB, or CPU ms per 1k requests (or handshakes)
  * @property {number} [rssMiB]        peak RSS (VmHWM) of the subject's processes, summed
  * @property {number} [kibPerTunnel]  idle bench: RSS growth per open tunnel
  * @property {number} [tunnels]
@@ -66,8 +67,8 @@ import { startBackend, subject as subjectById } from './subjects.mjs';
 /** Load settings: full runs measure longer and warm up first. */
 export function loadSettings(/** @type {boolean} */ quick) {
   return quick
-    ? { iperfSeconds: 1, iperfOmit: 0, httpSeconds: 1, warmupSeconds: 1, connections: 50, h2Clients: 10, h2Streams: 10, idleTunnels: 1000 }
-    : { iperfSeconds: 5, iperfOmit: 1, httpSeconds: 5, warmupSeconds: 3, connections: 50, h2Clients: 10, h2Streams: 10, idleTunnels: 10_000 };
+    ? { iperfSeconds: 1, iperfOmit: 0, httpSeconds: 1, warmupSeconds: 1, connections: 50, h2Clients: 10, h2Streams: 10, idleTunnels: 1000, tlsClients: 4 }
+    : { iperfSeconds: 5, iperfOmit: 1, httpSeconds: 5, warmupSeconds: 3, connections: 50, h2Clients: 10, h2Streams: 10, idleTunnels: 10_000, tlsClients: 4 };
 }
 
 /** The load generator's command line with `<port>` for the port, as BENCHMARKS.md shows it. */
@@ -82,6 +83,10 @@ export function loadCommandLine(/** @type {Bench} */ bench, /** @type {boolean} 
       return `${s.warmupSeconds ? `h2load ... -D ${s.warmupSeconds} (warm-up), then ` : ''}h2load -t1 -c${s.h2Clients} -m${s.h2Streams} -D ${s.httpSeconds} --log-file <tmp> http://127.0.0.1:<port>/`;
     case 'idle':
       return `${s.idleTunnels} TCP connections from the harness, each sending 1 byte and reading its echo, then held idle`;
+    case 'tls-push':
+      return `node bench/servers/tls-push.mjs <port> ${s.iperfSeconds} ${s.iperfOmit} (one TLS 1.3 connection, 256 KiB writes, counted by bench/servers/tls-sink.mjs)`;
+    case 'tls-handshakes':
+      return `${s.warmupSeconds ? `the same for ${s.warmupSeconds} s (warm-up), then ` : ''}${s.tlsClients} x openssl ${sTimeArgs(0, s.httpSeconds).join(' ').replace(':0', ':<port>')} at once`;
   }
 }
 
@@ -172,15 +177,24 @@ async function applyLoad(bench, port, procs, settings, dir) {
     return { ok: true, ...r, rssMiB: rssOf(procs) / 2 ** 20 };
   }
   const logFile = join(dir, 'h2load.log');
-  const run = async (/** @type {number} */ seconds) =>
-    bench.load === 'iperf3'
-      ? iperf3({ port, seconds, omit: s.iperfOmit })
-      : bench.load === 'wrk'
-        ? wrk({ port, seconds, connections: s.connections, threads: 1 })
-        : h2load({ port, seconds, clients: s.h2Clients, streams: s.h2Streams, logFile });
-  if (s.warmupSeconds && bench.load !== 'iperf3') await run(s.warmupSeconds);
+  const bytes = bench.load === 'iperf3' || bench.load === 'tls-push';
+  const run = async (/** @type {number} */ seconds) => {
+    switch (bench.load) {
+      case 'iperf3':
+        return iperf3({ port, seconds, omit: s.iperfOmit });
+      case 'tls-push':
+        return tlsPush({ port, seconds, omit: s.iperfOmit });
+      case 'wrk':
+        return wrk({ port, seconds, connections: s.connections, threads: 1 });
+      case 'tls-handshakes':
+        return tlsHandshakes({ port, seconds, clients: s.tlsClients });
+      default:
+        return h2load({ port, seconds, clients: s.h2Clients, streams: s.h2Streams, logFile });
+    }
+  };
+  if (s.warmupSeconds && !bytes) await run(s.warmupSeconds);
   const cpu0 = cpuOf(procs);
-  const r = await run(bench.load === 'iperf3' ? s.iperfSeconds : s.httpSeconds);
+  const r = await run(bytes ? s.iperfSeconds : s.httpSeconds);
   const cpu = cpuOf(procs) - cpu0;
   const dead = procs.find((p) => p.exit);
   if (dead) throw new LoadError(`${dead.name} exited during the load (code ${dead.exit?.code})`);
@@ -190,7 +204,7 @@ async function applyLoad(bench, port, procs, settings, dir) {
     throughput: r.throughput,
     p50Ms: r.p50Ms,
     p99Ms: r.p99Ms,
-    cpuPerUnit: !own ? undefined : bench.load === 'iperf3' ? cpu / (r.units / 1e9) : (cpu * 1000) / (r.units / 1000),
+    cpuPerUnit: !own ? undefined : bytes ? cpu / (r.units / 1e9) : (cpu * 1000) / (r.units / 1000),
     rssMiB: own ? rssOf(procs) / 2 ** 20 : undefined,
     note: r.note,
   };
@@ -305,6 +319,11 @@ export async function runBenches(benches, settings) {
 function describe(/** @type {Bench} */ bench, /** @type {Measurement} */ m) {
   if (!m.ok) return `failed: ${m.error}`;
   if (bench.load === 'idle') return `${m.tunnels} tunnels, ${m.kibPerTunnel?.toFixed(1)} KiB each`;
-  const t = bench.load === 'iperf3' ? `${m.throughput?.toFixed(2)} Gbit/s` : `${Math.round(m.throughput ?? 0)} req/s, p99 ${m.p99Ms?.toFixed(2)} ms`;
+  const t =
+    bench.load === 'iperf3' || bench.load === 'tls-push'
+      ? `${m.throughput?.toFixed(2)} Gbit/s`
+      : bench.load === 'tls-handshakes'
+        ? `${Math.round(m.throughput ?? 0)} handshakes/s, CPU ${m.cpuPerUnit?.toFixed(0) ?? '—'} ms/1k`
+        : `${Math.round(m.throughput ?? 0)} req/s, p99 ${m.p99Ms?.toFixed(2)} ms`;
   return `${t}${m.rssMiB ? `, RSS ${m.rssMiB.toFixed(1)} MiB` : ''}${m.note ? ` (${m.note})` : ''}`;
 }

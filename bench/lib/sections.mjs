@@ -79,9 +79,43 @@ export const SECTIONS = {
       peers: ['nghttpx'],
     },
   ],
+  tls: [
+    {
+      id: 'tls-tcp',
+      title: 'TLS TcpProxy, TLS 1.3 on both sides (one TLS connection, TLS_AES_128_GCM_SHA256)',
+      load: 'tls-push',
+      subjects: ['direct-tls', 'haproxy-tls-tcp', 'haproxy-tls-tcp-128k', 'node-tls-relay', 'il-tls-tcp'],
+      peers: ['haproxy-tls-tcp', 'node-tls-relay'],
+    },
+    {
+      id: 'tls-handshakes',
+      title: 'New TLS 1.3 handshakes per second (openssl s_time -new, 4 clients, no resumption)',
+      load: 'tls-handshakes',
+      subjects: ['nginx-tls', 'haproxy-tls-http', 'node-tls-server', 'il-tls-hcm'],
+      peers: ['nginx-tls', 'haproxy-tls-http', 'node-tls-server'],
+    },
+    {
+      id: 'hbone',
+      title: 'Raw TCP through the HBONE pair, mTLS HTTP/2 CONNECT, vs the plaintext tunnel (iperf3, 1 stream)',
+      load: 'iperf3',
+      subjects: ['node-h2-tunnel', 'node-h2-tunnel-mtls', 'il-tunnel', 'il-hbone-plaintext', 'il-hbone'],
+      // The pair's layout without TLS, and what mTLS costs a bare Node tunnel, say where the
+      // difference to the plaintext tunnel comes from.
+      peers: ['il-tunnel', 'il-hbone-plaintext', 'node-h2-tunnel', 'node-h2-tunnel-mtls'],
+    },
+    {
+      id: 'hbone-http',
+      title: 'HTTP through the HBONE pair vs the plaintext tunnels (wrk, 50 connections, nginx backend behind the TCP tunnels)',
+      load: 'wrk',
+      tcpBackend: 'http',
+      subjects: ['il-seed', 'il-tunnel', 'il-hbone'],
+      // il-seed answers at its decap (direct_response); il-tunnel and il-hbone carry the bytes to nginx.
+      peers: ['il-seed', 'il-tunnel'],
+    },
+  ],
 };
 
-export const SECTION_NAMES = ['socket', 'routes', 'tcp', 'internal', 'tunnel', 'http1', 'http2'];
+export const SECTION_NAMES = ['socket', 'routes', 'tcp', 'internal', 'tunnel', 'http1', 'http2', 'tls'];
 
 /**
  * A target from the issues. `ratio`: median over rounds of subject/peer (same round) >= min.
@@ -122,4 +156,7 @@ export const TARGETS = [
   { issue: '#5, #8', text: 'HTTP/1.1 routing ≥ 1.2× minimal undici proxy', bench: 'http1', subject: 'il-hcm', peer: 'undici-proxy', min: 1.2 },
   { issue: '#5, #8', text: 'HTTP/1.1 routing ≥ 0.6× HAProxy mode http', bench: 'http1', subject: 'il-hcm', peer: 'haproxy-http', min: 0.6 },
   { issue: '#5, #8', text: 'HTTP/2 ≥ 0.8× nghttpx', bench: 'http2', subject: 'il-hcm', peer: 'nghttpx', min: 0.8 },
+  { issue: '#14', text: 'TLS TcpProxy (TLS both sides) ≥ 1.0× HAProxy TLS', bench: 'tls-tcp', subject: 'il-tls-tcp', peer: 'haproxy-tls-tcp', min: 1 },
+  { issue: '#14', text: 'new TLS handshakes/s ≥ 0.8× nginx', bench: 'tls-handshakes', subject: 'il-tls-hcm', peer: 'nginx-tls', min: 0.8 },
+  { issue: '#14', text: 'HBONE pair (mTLS HTTP/2 CONNECT) ≥ 0.8× the plaintext HTTP/2 CONNECT tunnel', bench: 'hbone', subject: 'il-hbone', peer: 'il-tunnel', min: 0.8 },
 ];

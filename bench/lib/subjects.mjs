@@ -4,6 +4,7 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { benchCerts } from './certs.mjs';
 import * as configs from './configs.mjs';
 import { freePort, startProcess, waitForPort } from './proc.mjs';
 
@@ -14,8 +15,11 @@ export const IL_PROXY_LAUNCHER = join(ROOT, 'apps/proxy/bin/il-proxy');
 const SERVERS = join(ROOT, 'bench/servers');
 
 /** @typedef {import('./proc.mjs').Proc} Proc */
-/** @typedef {'iperf3' | 'echo' | 'http' | 'none'} BackendKind */
-/** @typedef {'tcp' | 'http' | 'none'} BackendNeed  'tcp': iperf3 or echo, as the bench says */
+/** @typedef {'iperf3' | 'echo' | 'http' | 'tls' | 'none'} BackendKind */
+/**
+ * @typedef {'tcp' | 'http' | 'tls' | 'none'} BackendNeed  'tcp': iperf3, echo or the HTTP backend, as
+ *   the bench says; 'tls': the TLS sink (bench/servers/tls-sink.mjs)
+ */
 
 /**
  * What a subject gets to start itself with, and where it leaves what it started.
@@ -81,6 +85,14 @@ async function launchHaproxy(/** @type {StartContext} */ ctx, /** @type {Paramet
   // -db: stay in the foreground, so the PID we hold is HAProxy's own.
   await launch(ctx, name, /** @type {string} */ (findProgram('haproxy')), ['-db', '-f', file], o.port);
 }
+
+async function launchHaproxyTls(/** @type {StartContext} */ ctx, /** @type {Omit<Parameters<typeof configs.haproxyTlsConfig>[0], 'certs'>} */ o) {
+  const file = writeConfig(ctx, 'haproxy.cfg', configs.haproxyTlsConfig({ ...o, certs: benchCerts() }));
+  await launch(ctx, 'haproxy', /** @type {string} */ (findProgram('haproxy')), ['-db', '-f', file], o.port);
+}
+
+/** What the TLS subjects need on top of their program: openssl, to make the bench certificates. */
+const tlsNeeds = (/** @type {() => string | undefined} */ other) => () => needs('openssl', 'openssl')() ?? other();
 
 async function launchNginx(/** @type {StartContext} */ ctx, /** @type {string} */ text, /** @type {number} */ port) {
   const file = writeConfig(ctx, 'nginx.conf', text);
@@ -232,6 +244,22 @@ export const SUBJECTS = [
     },
   },
 
+  {
+    id: 'node-h2-tunnel-mtls',
+    label: 'bare Node HTTP/2 CONNECT tunnel over mTLS 1.3 (2 processes)',
+    backend: 'tcp',
+    missing: needs('openssl', 'openssl'),
+    start: async (ctx) => {
+      const port = await freePort();
+      const decapPort = await freePort();
+      const script = join(SERVERS, 'h2-tunnel.mjs');
+      const certs = benchCerts().dir;
+      await launch(ctx, 'node-h2-decap-mtls', process.execPath, [script, 'decap', String(decapPort), String(ctx.backendPort), certs], decapPort);
+      await launch(ctx, 'node-h2-encap-mtls', process.execPath, [script, 'encap', String(port), String(decapPort), certs], port);
+      return port;
+    },
+  },
+
   // ------------------------------------------------------------------ HTTP (nginx backend)
   { id: 'direct-http', label: 'direct (nginx backend, 1 worker)', backend: 'http', start: async (ctx) => ctx.backendPort },
   {
@@ -333,6 +361,153 @@ export const SUBJECTS = [
     },
   },
 
+  // ------------------------------------------------------------------ TLS (issue #14; TLS sink backend)
+  // TLS on both sides of a TCP proxy: the client's leg and the leg to the sink are TLS 1.3,
+  // TLS_AES_128_GCM_SHA256 (the only cipher the load and the sink offer), the same certificate.
+  { id: 'direct-tls', label: 'direct TLS (no proxy)', backend: 'tls', missing: needs('openssl', 'openssl'), start: async (ctx) => ctx.backendPort },
+  {
+    id: 'haproxy-tls-tcp',
+    label: 'HAProxy mode tcp, ssl both sides (defaults)',
+    backend: 'tls',
+    missing: tlsNeeds(needs('haproxy', 'haproxy')),
+    start: async (ctx) => {
+      const port = await freePort();
+      await launchHaproxyTls(ctx, { port, backendPort: ctx.backendPort, mode: 'tcp' });
+      return port;
+    },
+  },
+  {
+    id: 'haproxy-tls-tcp-128k',
+    label: 'HAProxy mode tcp, ssl both sides, tune.bufsize 131072',
+    backend: 'tls',
+    missing: tlsNeeds(needs('haproxy', 'haproxy')),
+    start: async (ctx) => {
+      const port = await freePort();
+      await launchHaproxyTls(ctx, { port, backendPort: ctx.backendPort, mode: 'tcp', bufsize: 131072 });
+      return port;
+    },
+  },
+  {
+    id: 'node-tls-relay',
+    label: 'bare Node TLS-to-TLS pipe() relay',
+    backend: 'tls',
+    missing: needs('openssl', 'openssl'),
+    start: async (ctx) => {
+      const port = await freePort();
+      await launch(ctx, 'node-tls-relay', process.execPath, [join(SERVERS, 'tls-relay.mjs'), String(port), String(ctx.backendPort), benchCerts().dir], port);
+      return port;
+    },
+  },
+  {
+    id: 'il-tls-tcp',
+    label: 'il-proxy TcpProxy, TLS both sides',
+    backend: 'tls',
+    il: true,
+    missing: tlsNeeds(ilBuilt),
+    start: async (ctx) => {
+      const port = await freePort();
+      await launchIl(ctx, 'il-tls-tcp', configs.ilTlsTcpProxyConfig({ port, backendPort: ctx.backendPort, certs: benchCerts() }), port);
+      return port;
+    },
+  },
+
+  // TLS terminators answering 200 themselves: the handshake bench (no backend).
+  {
+    id: 'nginx-tls',
+    label: 'nginx https (return 200)',
+    backend: 'none',
+    missing: tlsNeeds(needs('nginx', 'nginx-light')),
+    start: async (ctx) => {
+      const port = await freePort();
+      await launchNginx(ctx, configs.nginxTlsConfig({ dir: ctx.dir, port, certs: benchCerts() }), port);
+      return port;
+    },
+  },
+  {
+    id: 'haproxy-tls-http',
+    label: 'HAProxy mode http, bind ssl (http-request return)',
+    backend: 'none',
+    missing: tlsNeeds(needs('haproxy', 'haproxy')),
+    start: async (ctx) => {
+      const port = await freePort();
+      await launchHaproxyTls(ctx, { port, mode: 'http' });
+      return port;
+    },
+  },
+  {
+    id: 'node-tls-server',
+    label: 'bare Node tls.Server',
+    backend: 'none',
+    missing: needs('openssl', 'openssl'),
+    start: async (ctx) => {
+      const port = await freePort();
+      await launch(ctx, 'node-tls-server', process.execPath, [join(SERVERS, 'tls-sink.mjs'), String(port), benchCerts().dir], port);
+      return port;
+    },
+  },
+  {
+    id: 'il-tls-hcm',
+    label: 'il-proxy HCM direct_response, TLS listener',
+    backend: 'none',
+    il: true,
+    missing: tlsNeeds(ilBuilt),
+    start: async (ctx) => {
+      const port = await freePort();
+      await launchIl(ctx, 'il-tls-hcm', configs.ilTlsHcmConfig({ port, certs: benchCerts() }), port);
+      return port;
+    },
+  },
+
+  // examples/hbone: client-side and server-side il-proxy, HTTP/2 CONNECT over mTLS (TLS 1.3, ALPN
+  // h2, SPIFFE SANs checked both ways), the example's configs with their ports remapped.
+  {
+    id: 'il-hbone',
+    label: 'il-proxy HBONE pair (examples/hbone: mTLS HTTP/2 CONNECT, 2 processes)',
+    backend: 'tcp',
+    il: true,
+    missing: tlsNeeds(ilBuilt),
+    start: async (ctx) => {
+      const port = await freePort();
+      const connect = await freePort();
+      const ports = new Map([
+        [15001, port],
+        [15008, connect],
+        [15000, await freePort()],
+        [15020, await freePort()],
+        [8080, ctx.backendPort],
+      ]);
+      const { client, server } = configs.hboneConfigs({ certDir: benchCerts().dir, ports });
+      await launchIl(ctx, 'il-hbone-server', server, connect);
+      await launchIl(ctx, 'il-hbone-client', client, port);
+      return port;
+    },
+  },
+
+  // The same pair with its transport sockets taken out: what the layout (two internal hops) costs
+  // apart from TLS.
+  {
+    id: 'il-hbone-plaintext',
+    label: 'il-proxy HBONE pair without TLS (same layout, plaintext HTTP/2 CONNECT)',
+    backend: 'tcp',
+    il: true,
+    missing: tlsNeeds(ilBuilt),
+    start: async (ctx) => {
+      const port = await freePort();
+      const connect = await freePort();
+      const ports = new Map([
+        [15001, port],
+        [15008, connect],
+        [15000, await freePort()],
+        [15020, await freePort()],
+        [8080, ctx.backendPort],
+      ]);
+      const { client, server } = configs.hboneConfigs({ certDir: benchCerts().dir, ports });
+      await launchIl(ctx, 'il-hbone-plain-server', configs.withoutTransportSockets(server), connect);
+      await launchIl(ctx, 'il-hbone-plain-client', configs.withoutTransportSockets(client), port);
+      return port;
+    },
+  },
+
   // ------------------------------------------------------------------ the seed's whole tunnel
   {
     id: 'il-seed',
@@ -370,6 +545,9 @@ export async function startBackend(kind, ctx) {
   } else if (kind === 'echo') {
     ctx.backendPort = await freePort();
     await launch(ctx, 'echo', process.execPath, [join(SERVERS, 'echo.mjs'), String(ctx.backendPort)], ctx.backendPort);
+  } else if (kind === 'tls') {
+    ctx.backendPort = await freePort();
+    await launch(ctx, 'tls-sink', process.execPath, [join(SERVERS, 'tls-sink.mjs'), String(ctx.backendPort), benchCerts().dir], ctx.backendPort);
   } else if (kind === 'http') {
     ctx.backendPort = await freePort();
     ctx.backendH2Port = await freePort();
