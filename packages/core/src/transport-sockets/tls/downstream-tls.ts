@@ -1,4 +1,3 @@
-import type { X509Certificate } from 'node:crypto';
 import tls, { type TLSSocket } from 'node:tls';
 import type { ConnectionSocket } from '../../network/dial.js';
 import type { ComponentLog } from '../../network/network-filter.js';
@@ -55,10 +54,6 @@ export class DownstreamTlsServer {
     return this.#config.context;
   }
 
-  /** The certificate this chain presents (for %DOWNSTREAM_LOCAL_*% and /certs). */
-  get localCertificate(): X509Certificate | undefined {
-    return this.#config.context.certificates[0];
-  }
 
   /** Runs the handshake on `socket`; resolves with the TLS socket, or undefined once the connection was refused and closed. */
   secure(socket: ConnectionSocket, label: string): Promise<TLSSocket | undefined> {
@@ -129,8 +124,9 @@ export class DownstreamTlsServer {
       settle(new Error(failure));
       return;
     }
-    this.#stats.onHandshake(socket, peer === undefined);
-    rememberTlsInfo(socket, tlsInfoOf(socket, peer, config.context.certificateChains));
+    const info = tlsInfoOf(socket, peer, config.context.certificateChains);
+    this.#stats.onHandshake(socket, info, peer === undefined);
+    rememberTlsInfo(socket, info);
     settle(socket);
   }
 }

@@ -2,6 +2,7 @@ import type { TLSSocket } from 'node:tls';
 import type { Counter } from '../../stats/stat.js';
 import type { Scope } from '../../stats/store.js';
 import type { VerifyFailure } from './tls-context.js';
+import type { ConnectionTlsInfo } from './tls-info.js';
 
 const SSL_COUNTERS = [
   'handshake',
@@ -34,16 +35,14 @@ export class SslStats {
     return this.#counters;
   }
 
-  /** A handshake that completed and passed every check. */
-  onHandshake(socket: TLSSocket, sentNoCertificate: boolean): void {
+  /** A handshake that completed and passed every check; `info` is its version and cipher as tlsInfoOf read them. */
+  onHandshake(socket: TLSSocket, info: ConnectionTlsInfo, sentNoCertificate: boolean): void {
     const c = this.#counters;
     c.handshake.inc();
     if (socket.isSessionReused()) c.session_reused.inc();
     if (sentNoCertificate) c.no_certificate.inc();
-    const version = socket.getProtocol();
-    if (version) this.#scope.counter(`versions.${version}`).inc();
-    const cipher = socket.getCipher();
-    if (cipher.name) this.#scope.counter(`ciphers.${cipher.name}`).inc();
+    if (info.version) this.#scope.counter(`versions.${info.version}`).inc();
+    if (info.cipher) this.#scope.counter(`ciphers.${info.cipher}`).inc();
     const curve = socket.getEphemeralKeyInfo();
     if (curve !== null && typeof curve === 'object' && 'name' in curve && typeof curve.name === 'string') this.#scope.counter(`curves.${CURVE_NAMES[curve.name] ?? curve.name}`).inc();
   }

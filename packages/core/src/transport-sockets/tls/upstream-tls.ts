@@ -74,8 +74,9 @@ export function secureUpstream(
       socket.destroy(Object.assign(new Error(`TLS error: ${verdict.reason ?? verdict.failure}`), { code: 'ERR_TLS_CERT_REJECTED' }));
       return;
     }
-    stats.onHandshake(socket, peer === undefined);
-    rememberTlsInfo(socket, tlsInfoOf(socket, peer, context.certificateChains));
+    const info = tlsInfoOf(socket, peer, context.certificateChains);
+    stats.onHandshake(socket, info, peer === undefined);
+    rememberTlsInfo(socket, info);
     ready = true;
     socket.emit('connect');
   });
