@@ -6,18 +6,21 @@ import { userInfo } from 'node:os';
 
 // ---------------------------------------------------------------- HAProxy
 
+/** The `defaults` section every HAProxy subject shares. */
+const haproxyDefaults = (/** @type {'tcp'|'http'} */ mode) => `defaults
+  mode ${mode}
+  timeout connect 5s
+  timeout client 60s
+  timeout server 60s
+`;
+
 /**
  * @param {{port: number, backendPort: number, mode: 'tcp'|'http', h2?: boolean, bufsize?: number}} o
  */
 export function haproxyConfig({ port, backendPort, mode, h2 = false, bufsize }) {
   return `global
 ${bufsize ? `  tune.bufsize ${bufsize}\n` : ''}
-defaults
-  mode ${mode}
-  timeout connect 5s
-  timeout client 60s
-  timeout server 60s
-
+${haproxyDefaults(mode)}
 frontend bench
   bind 127.0.0.1:${port}${h2 ? ' proto h2' : ''}
   default_backend upstream
@@ -356,12 +359,7 @@ ${bufsize ? `  tune.bufsize ${bufsize}\n` : ''}  ssl-default-bind-ciphersuites $
   ssl-default-server-ciphersuites ${TLS13_CIPHER}
   ssl-default-server-options ssl-min-ver TLSv1.3 ssl-max-ver TLSv1.3
 
-defaults
-  mode ${mode}
-  timeout connect 5s
-  timeout client 60s
-  timeout server 60s
-
+${haproxyDefaults(mode)}
 frontend bench
   bind 127.0.0.1:${port} ssl crt ${certs.certAndKey}
 ${tail}`;

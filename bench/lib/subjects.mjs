@@ -91,6 +91,26 @@ async function launchHaproxyTls(/** @type {StartContext} */ ctx, /** @type {Omit
   await launch(ctx, 'haproxy', /** @type {string} */ (findProgram('haproxy')), ['-db', '-f', file], o.port);
 }
 
+/**
+ * examples/hbone's server-side and client-side il-proxy on free ports (the app's backend is the
+ * run's), each config passed through `transform` first; resolves the client's port.
+ */
+async function launchHbonePair(/** @type {StartContext} */ ctx, /** @type {string} */ name, /** @type {(text: string) => string} */ transform) {
+  const port = await freePort();
+  const connect = await freePort();
+  const ports = new Map([
+    [15001, port],
+    [15008, connect],
+    [15000, await freePort()],
+    [15020, await freePort()],
+    [8080, ctx.backendPort],
+  ]);
+  const { client, server } = configs.hboneConfigs({ certDir: benchCerts().dir, ports });
+  await launchIl(ctx, `${name}-server`, transform(server), connect);
+  await launchIl(ctx, `${name}-client`, transform(client), port);
+  return port;
+}
+
 /** What the TLS subjects need on top of their program: openssl, to make the bench certificates. */
 const tlsNeeds = (/** @type {() => string | undefined} */ other) => () => needs('openssl', 'openssl')() ?? other();
 
@@ -466,21 +486,7 @@ export const SUBJECTS = [
     backend: 'tcp',
     il: true,
     missing: tlsNeeds(ilBuilt),
-    start: async (ctx) => {
-      const port = await freePort();
-      const connect = await freePort();
-      const ports = new Map([
-        [15001, port],
-        [15008, connect],
-        [15000, await freePort()],
-        [15020, await freePort()],
-        [8080, ctx.backendPort],
-      ]);
-      const { client, server } = configs.hboneConfigs({ certDir: benchCerts().dir, ports });
-      await launchIl(ctx, 'il-hbone-server', server, connect);
-      await launchIl(ctx, 'il-hbone-client', client, port);
-      return port;
-    },
+    start: (ctx) => launchHbonePair(ctx, 'il-hbone', (text) => text),
   },
 
   // The same pair with its transport sockets taken out: what the layout (two internal hops) costs
@@ -491,21 +497,7 @@ export const SUBJECTS = [
     backend: 'tcp',
     il: true,
     missing: tlsNeeds(ilBuilt),
-    start: async (ctx) => {
-      const port = await freePort();
-      const connect = await freePort();
-      const ports = new Map([
-        [15001, port],
-        [15008, connect],
-        [15000, await freePort()],
-        [15020, await freePort()],
-        [8080, ctx.backendPort],
-      ]);
-      const { client, server } = configs.hboneConfigs({ certDir: benchCerts().dir, ports });
-      await launchIl(ctx, 'il-hbone-plain-server', configs.withoutTransportSockets(server), connect);
-      await launchIl(ctx, 'il-hbone-plain-client', configs.withoutTransportSockets(client), port);
-      return port;
-    },
+    start: (ctx) => launchHbonePair(ctx, 'il-hbone-plain', configs.withoutTransportSockets),
   },
 
   // ------------------------------------------------------------------ the seed's whole tunnel
